@@ -1,0 +1,91 @@
+# Tapedeck's build. Two commands matter to a person: `make run` and `make test`.
+# Everything they need is installed or built here, so both work on a fresh Debian/Ubuntu machine.
+
+GO        ?= go
+BUILD     := $(CURDIR)/build
+BIN       := $(BUILD)/tapedeck
+BIN_NOGUI := $(BUILD)/tapedeck-nogui
+
+# One wazero compilation cache for every test package: a JS component takes seconds to compile.
+export TAPEDECK_TEST_CACHE_DIR := $(BUILD)/cache/wazero
+# Where `make testdata` leaves the test components (git-ignored), for the tests to find.
+export TAPEDECK_TEST_COMPONENTS := $(BUILD)/components
+
+# The packages that must build and test without cgo (and so without Fyne).
+NOGUI_PKGS := ./sandbox/... ./mcpbridge/... ./internal/...
+GUI_PKGS   := ./app/... .
+
+GO_SOURCES := $(shell find . -name '*.go' -not -path './build/*' 2>/dev/null) go.mod go.sum
+
+.PHONY: all run build build-nogui deps deps-test testdata test test-go test-race test-gui \
+        vet fmtcheck nocgo bench fuzz clean
+
+all: build
+
+## deps: install the Debian packages the build needs (skips what is present).
+deps: $(BUILD)/.deps-build
+$(BUILD)/.deps-build: scripts/install-deps.sh
+	@mkdir -p $(BUILD)
+	scripts/install-deps.sh build
+	@touch $@
+
+deps-test: $(BUILD)/.deps-test
+$(BUILD)/.deps-test: scripts/install-deps.sh
+	@mkdir -p $(BUILD)
+	scripts/install-deps.sh build test
+	@touch $@
+
+## build: the desktop app (cgo + Fyne) at build/tapedeck.
+build: $(BIN)
+$(BIN): $(GO_SOURCES) | deps
+	$(GO) build -o $@ .
+
+## build-nogui: a headless binary (no cgo, no Fyne) for servers and CI.
+build-nogui: $(BIN_NOGUI)
+$(BIN_NOGUI): $(GO_SOURCES)
+	CGO_ENABLED=0 $(GO) build -tags nogui -o $@ .
+
+## run: start Tapedeck: the tray app on a desktop, the headless server elsewhere.
+run: build
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then exec $(BIN); \
+	else echo "no display: starting the headless server (tapedeck serve)"; exec $(BIN) serve; fi
+
+## testdata: build the test components from their sources (cached by source hash).
+testdata: deps-test
+	scripts/build-components.sh $(TAPEDECK_TEST_COMPONENTS)
+
+## test: everything CI runs.
+test: fmtcheck vet nocgo testdata test-race test-gui
+
+fmtcheck:
+	@out=$$(gofmt -l $$(git ls-files '*.go'; git ls-files -o --exclude-standard '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+vet: deps
+	$(GO) vet ./...
+	CGO_ENABLED=0 $(GO) vet -tags nogui $(NOGUI_PKGS) .
+
+## nocgo: the non-GUI packages (and the headless binary) build without cgo.
+nocgo:
+	CGO_ENABLED=0 $(GO) build $(NOGUI_PKGS)
+	CGO_ENABLED=0 $(GO) build -tags nogui -o /dev/null .
+
+test-race: testdata
+	mkdir -p $(TAPEDECK_TEST_CACHE_DIR)
+	$(GO) test -race -timeout 30m $(NOGUI_PKGS)
+
+test-gui: deps-test
+	$(GO) test -timeout 20m $(GUI_PKGS)
+
+## bench: the speed figures each issue names, with ratios against baselines from the same run.
+bench: testdata
+	mkdir -p $(TAPEDECK_TEST_CACHE_DIR)
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s $(NOGUI_PKGS) | tee $(BUILD)/bench.txt
+
+## fuzz: run each fuzz target briefly (FUZZTIME=30s by default); the corpus lives in testdata/fuzz.
+FUZZTIME ?= 30s
+fuzz:
+	scripts/fuzz-all.sh $(FUZZTIME)
+
+clean:
+	rm -rf $(BUILD)

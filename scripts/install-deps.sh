@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# install-deps.sh installs the Debian packages Tapedeck's build and tests need,
+# skipping those already present. It is idempotent and safe to run on every `make`.
+#
+# Usage: scripts/install-deps.sh [build|test|gui]...   (default: build test)
+set -euo pipefail
+
+want_build=(gcc pkg-config libgl1-mesa-dev xorg-dev)
+# Toolchains that build the test components from our own sources (see testdata/components).
+want_test=(clang lld wasi-libc libclang-rt-dev-wasm32 rustc libstd-rust-dev-wasm32
+  xvfb xauth dbus dbus-x11 gnome-keyring libsecret-tools
+  xfce4-panel xdotool x11-utils imagemagick util-linux)
+
+groups=("$@")
+[ ${#groups[@]} -gt 0 ] || groups=(build test)
+
+pkgs=()
+for g in "${groups[@]}"; do
+  case "$g" in
+    build|gui) pkgs+=("${want_build[@]}") ;;
+    test) pkgs+=("${want_test[@]}") ;;
+    *) echo "install-deps: unknown group '$g' (want build, test or gui)" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+# node and npm may come from elsewhere than Debian (the machine image ships Node 20 with npm 11,
+# and Debian's npm conflicts with that nodejs): install Debian's only when none is on PATH.
+command -v node >/dev/null && command -v npm >/dev/null || [[ " ${groups[*]} " != *" test "* ]] || pkgs+=(nodejs npm)
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+  sudo=sudo
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
