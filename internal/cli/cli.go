@@ -27,6 +27,9 @@ type Env struct {
 	Getenv func(string) string
 	// StdinIsTerminal reports whether Stdin is a terminal a person can answer on.
 	StdinIsTerminal bool
+	// DataDir is the global --data-dir; empty means $TAPEDECK_DATA_DIR or
+	// the OS default (package paths decides).
+	DataDir string
 }
 
 func (e *Env) getenv(k string) string {
@@ -78,6 +81,9 @@ func UsageError(format string, a ...any) error {
 func commands() []*Command {
 	cmds := []*Command{
 		versionCmd,
+		clientsCmd,
+		inspectCmd,
+		callCmd,
 	}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].Name < cmds[j].Name })
 	return cmds
@@ -95,6 +101,23 @@ func lookup(name string) *Command {
 // Run runs the command line args (without the program name) and returns the
 // process exit code. Errors are printed to env.Stderr.
 func Run(ctx context.Context, env *Env, args []string) int {
+	// Global flags come before the verb.
+	for len(args) > 0 && strings.HasPrefix(args[0], "-") && args[0] != "-h" && args[0] != "-help" && args[0] != "--help" {
+		flagName, value, hasValue := strings.Cut(strings.TrimLeft(args[0], "-"), "=")
+		if flagName != "data-dir" {
+			fmt.Fprintf(env.Stderr, "tapedeck: unknown global flag %s (the only one is --data-dir DIR; verb flags go after the verb)\n", args[0])
+			return ExitUsage
+		}
+		if !hasValue {
+			if len(args) < 2 {
+				fmt.Fprintln(env.Stderr, "tapedeck: --data-dir needs a folder")
+				return ExitUsage
+			}
+			value, args = args[1], args[1:]
+		}
+		env.DataDir = value
+		args = args[1:]
+	}
 	if len(args) == 0 {
 		printUsage(env.Stderr)
 		return ExitUsage
@@ -158,13 +181,14 @@ func printHelp(w io.Writer, c *Command) {
 	}
 }
 
-// newFlagSet returns a flag set for verb c whose errors and help go to env.Stderr
-// and that reports a bad flag as a usage error rather than exiting.
-func newFlagSet(env *Env, c *Command) *flag.FlagSet {
-	fs := flag.NewFlagSet("tapedeck "+c.Name, flag.ContinueOnError)
+// newFlagSet returns a flag set for the verb name (with argument synopsis
+// args) whose errors and help go to env.Stderr and that reports a bad flag
+// as a usage error rather than exiting.
+func newFlagSet(env *Env, name, args string) *flag.FlagSet {
+	fs := flag.NewFlagSet("tapedeck "+name, flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(env.Stderr, "usage: tapedeck %s %s\n", c.Name, c.Args)
+		fmt.Fprintf(env.Stderr, "usage: tapedeck %s %s\n", name, args)
 		fs.PrintDefaults()
 	}
 	return fs
