@@ -1,0 +1,296 @@
+package component_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"tapedeck.dev/tapedeck/internal/testcomponents"
+	"tapedeck.dev/tapedeck/sandbox/component"
+	"tapedeck.dev/tapedeck/sandbox/component/types"
+	"tapedeck.dev/tapedeck/sandbox/wasi"
+)
+
+// testHost is the host side of js-alltypes' custom import tapedeck:test/host.
+type testHost struct {
+	mu   sync.Mutex
+	logs []string
+}
+
+func (h *testHost) iface() *component.HostInterface {
+	return &component.HostInterface{
+		Name: "tapedeck:test/host@0.1",
+		Funcs: map[string]component.HostFunc{
+			"log": {
+				Type: &types.Func{Params: []types.Param{{Name: "msg", Type: types.StringType}}},
+				Fn: func(ctx context.Context, args []any) ([]any, error) {
+					h.mu.Lock()
+					h.logs = append(h.logs, args[0].(string))
+					h.mu.Unlock()
+					return nil, nil
+				},
+			},
+			"add-one": {
+				Type: &types.Func{Params: []types.Param{{Name: "x", Type: types.U32Type}}, Results: []types.Param{{Type: types.U32Type}}},
+				Fn: func(ctx context.Context, args []any) ([]any, error) {
+					return []any{args[0].(uint32) + 1}, nil
+				},
+			},
+		},
+	}
+}
+
+type env struct {
+	rt   *component.Runtime
+	wasi *wasi.Host
+	host *testHost
+
+	mu    sync.Mutex
+	comps map[string]*component.Component
+}
+
+var (
+	sharedOnce sync.Once
+	shared     *env
+	sharedErr  error
+)
+
+// runtimeFor returns one runtime for the whole test binary, with the shared
+// compilation cache: a JS component takes seconds to compile, once.
+func runtimeFor(t *testing.T) *env {
+	t.Helper()
+	cache := testcomponents.CacheDir(t)
+	sharedOnce.Do(func() {
+		e := &env{host: &testHost{}, comps: map[string]*component.Component{}}
+		e.wasi = wasi.New(wasi.Config{})
+		reg := component.NewRegistry(e.host.iface())
+		e.wasi.Register(reg)
+		e.rt, sharedErr = component.NewRuntime(context.Background(), component.Config{CacheDir: cache, Hosts: reg})
+		shared = e
+	})
+	if sharedErr != nil {
+		t.Fatal(sharedErr)
+	}
+	return shared
+}
+
+func (e *env) compile(t *testing.T, name string) *component.Component {
+	t.Helper()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if c, ok := e.comps[name]; ok {
+		return c
+	}
+	wasm, err := os.ReadFile(testcomponents.Path(t, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := e.rt.Compile(context.Background(), wasm)
+	if err != nil {
+		t.Fatalf("compile %s: %v", name, err)
+	}
+	e.comps[name] = c
+	return c
+}
+
+func tool(t *testing.T, c *component.Component, name string) *component.Tool {
+	t.Helper()
+	var names []string
+	for _, tl := range c.Tools() {
+		if tl.Name == name {
+			return &tl
+		}
+		names = append(names, tl.Name)
+	}
+	t.Fatalf("no tool %q; have %v", name, names)
+	return nil
+}
+
+// callJSON makes one call on a fresh instance, as Tapedeck does per tool call.
+func (e *env) callJSON(t *testing.T, comp, toolName, args string) (*component.JSONResult, error) {
+	t.Helper()
+	c := e.compile(t, comp)
+	tl := tool(t, c, toolName)
+	ctx := context.Background()
+	inst, err := c.Instantiate(ctx, component.InstantiateOptions{})
+	if err != nil {
+		t.Fatalf("instantiate %s: %v", comp, err)
+	}
+	defer inst.Close(ctx)
+	return inst.CallJSON(ctx, tl.Func, json.RawMessage(args))
+}
+
+func mustJSON(t *testing.T, res *component.JSONResult, err error) string {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(res.Structured)
+}
+
+func TestToolchainComponents(t *testing.T) {
+	e := runtimeFor(t)
+	tests := []struct {
+		comp, tool, args, want string
+	}{
+		{"c-tool", "add", `{"a": 2, "b": 40}`, `{"result":42}`},
+		{"c-tool", "reverse", `{"s": "héllo"}`, `{"result":"olléh"}`},
+		{"c-tool", "count-words", `{"s": "one two  three"}`, `{"result":3}`},
+		{"c-tool-old", "add", `{"a": 7, "b": 8}`, `{"result":15}`},
+		{"c-tool-old", "reverse", `{"s": "abc"}`, `{"result":"cba"}`},
+		{"rust-tool", "fib", `{"n": 50}`, `{"result":12586269025}`},
+		{"rust-tool", "upper", `{"s": "rust"}`, `{"result":"RUST"}`},
+		{"js-nowasi", "greet", `{"name": "Ana"}`, `{"result":"Hello, Ana!"}`},
+		{"js-nowasi", "add", `{"a": -5, "b": 3}`, `{"result":-2}`},
+		{"js-nowasi", "tapedeck_nowasi_text_0_1_0_reverse", `{"s": "abc"}`, `{"result":"cba"}`},
+		{"js-wasi", "shout", `{"s": "hi"}`, `{"result":"HI!"}`},
+		{"js-wasi", "checked-div", `{"a": 7, "b": 2}`, `{"result":{"ok":3}}`},
+		{"js-wasi", "checked-div", `{"a": 7, "b": 0}`, `{"result":{"err":"division by zero"}}`},
+		{"c-limits", "double", `{"x": 21}`, `{"result":42}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.comp+"/"+tt.tool, func(t *testing.T) {
+			res, err := e.callJSON(t, tt.comp, tt.tool, tt.args)
+			if got := mustJSON(t, res, err); got != tt.want {
+				t.Errorf("%s(%s) = %s, want %s", tt.tool, tt.args, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCustomHostImport(t *testing.T) {
+	e := runtimeFor(t)
+	res, err := e.callJSON(t, "js-alltypes", "call-host", `{"x": 41, "msg": "from the guest"}`)
+	if got := mustJSON(t, res, err); got != `{"result":42}` {
+		t.Fatalf("call-host = %s, want 42", got)
+	}
+	e.host.mu.Lock()
+	defer e.host.mu.Unlock()
+	found := false
+	for _, l := range e.host.logs {
+		found = found || l == "from the guest"
+	}
+	if !found {
+		t.Fatalf("the host import log was not called with the message; logs: %q", e.host.logs)
+	}
+}
+
+// TestTrapEndsTheCallOnly checks that a guest trap ends that call with a
+// clear error and the next call (a fresh instance) works.
+func TestTrapEndsTheCallOnly(t *testing.T) {
+	e := runtimeFor(t)
+	_, err := e.callJSON(t, "js-wasi", "fail", `{"msg": "boom"}`)
+	var trap *component.TrapError
+	if !errors.As(err, &trap) {
+		t.Fatalf("fail() error = %v (%T), want a *TrapError", err, err)
+	}
+	res, err := e.callJSON(t, "js-wasi", "shout", `{"s": "after"}`)
+	if got := mustJSON(t, res, err); got != `{"result":"AFTER!"}` {
+		t.Fatalf("call after a trap = %s", got)
+	}
+}
+
+func TestBadArgumentsNameThePath(t *testing.T) {
+	e := runtimeFor(t)
+	_, err := e.callJSON(t, "c-tool", "add", `{"a": 1, "b": "two"}`)
+	var ae *component.ArgumentError
+	if !errors.As(err, &ae) || !strings.Contains(err.Error(), "b") {
+		t.Fatalf("error = %v, want an ArgumentError naming b", err)
+	}
+}
+
+func TestDeadlineStopsALoop(t *testing.T) {
+	e := runtimeFor(t)
+	c := e.compile(t, "c-limits")
+	inst, err := c.Instantiate(context.Background(), component.InstantiateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.Close(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	_, err = inst.CallJSON(ctx, tool(t, c, "spin").Func, json.RawMessage(`{}`))
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("spin error = %v, want context.DeadlineExceeded", err)
+	}
+	res, err := e.callJSON(t, "c-limits", "double", `{"x": 2}`)
+	if got := mustJSON(t, res, err); got != `{"result":4}` {
+		t.Fatalf("call after a timeout = %s", got)
+	}
+}
+
+func TestMemoryLimit(t *testing.T) {
+	e := runtimeFor(t)
+	c := e.compile(t, "c-limits")
+	ctx := context.Background()
+	inst, err := c.Instantiate(ctx, component.InstantiateOptions{MemoryLimit: 8 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.Close(ctx)
+	// The guest stops allocating when memory.grow fails: it gets fewer
+	// megabytes than it asked for, and the host's memory stays bounded.
+	res, err := inst.CallJSON(ctx, tool(t, c, "alloc-mb").Func, json.RawMessage(`{"mb": 64}`))
+	if err != nil {
+		var le *component.LimitError
+		if !errors.As(err, &le) {
+			t.Fatalf("alloc-mb error = %v, want a LimitError or a short count", err)
+		}
+		return
+	}
+	var got struct{ Result int }
+	if err := json.Unmarshal(res.Structured, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Result >= 8 {
+		t.Fatalf("alloc-mb(64) under an 8 MiB limit got %d MiB", got.Result)
+	}
+}
+
+func TestConcurrentCallsOnOneComponent(t *testing.T) {
+	e := runtimeFor(t)
+	e.compile(t, "c-tool")
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for i := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := e.callJSON(t, "c-tool", "add", `{"a": 1, "b": `+strings.Repeat("1", 1+i%3)+`}`)
+			if err != nil {
+				errs <- err
+				return
+			}
+			if len(res.Structured) == 0 {
+				errs <- errors.New("empty result")
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+func TestMissingImportNamesIt(t *testing.T) {
+	wasm, err := os.ReadFile(testcomponents.Path(t, "js-alltypes"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, err := component.NewRuntime(context.Background(), component.Config{CacheDir: testcomponents.CacheDir(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close(context.Background())
+	_, err = rt.Compile(context.Background(), wasm)
+	var le *component.LinkError
+	if !errors.As(err, &le) || le.Import != "tapedeck:test/host@0.1.0" {
+		t.Fatalf("Compile without the host import = %v, want a LinkError naming tapedeck:test/host@0.1.0", err)
+	}
+}
