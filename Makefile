@@ -10,6 +10,8 @@ BIN_NOGUI := $(BUILD)/tapedeck-nogui
 export TAPEDECK_TEST_CACHE_DIR := $(BUILD)/cache/wazero
 # Where `make testdata` leaves the test components (git-ignored), for the tests to find.
 export TAPEDECK_TEST_COMPONENTS := $(BUILD)/components
+# The secrets tests run against a real gnome-keyring (installed by deps-test): fail, never skip.
+export TAPEDECK_REQUIRE_KEYRING := 1
 
 # The packages that must build and test without cgo (and so without Fyne).
 NOGUI_PKGS := ./sandbox/... ./mcpbridge/... ./internal/...

@@ -59,6 +59,7 @@ func (c *Component) Instantiate(ctx context.Context, opts InstantiateOptions) (*
 		bound:   make([]*abi.Options, len(c.plan.host)),
 		exports: map[*compFunc]*boundExport{},
 	}
+	l.abi.BindHostResources(c.plan.hostResources)
 	inst.link = l
 	ctx = WithInstance(ctx, inst)
 	ctx = experimental.WithMemoryAllocator(ctx, l.budget)

@@ -125,8 +125,9 @@ type plan struct {
 	// hostModuleName is the name the host module is registered under in the
 	// wazero runtime; generated modules import from it by that name.
 	hostModuleName string
-	// generatedFrom maps a generated module's step to the import module
-	// names it uses for other steps ("s<N>").
+	// hostResources maps each resource type the component imports to the
+	// host resource it was bound to.
+	hostResources map[*types.Resource]*types.Resource
 }
 
 // scope holds the index spaces of one component being planned.
@@ -188,6 +189,7 @@ func link(c *binary.Component, hosts *Registry, hostModuleName string) (*plan, e
 		return nil, err
 	}
 	l.p.exports = exports
+	l.p.hostResources = l.subst
 	return l.p, nil
 }
 
