@@ -74,7 +74,7 @@ func ReExport(items []Item) []byte {
 				elem = 0x70 // funcref
 			}
 			imports.WriteByte(elem)
-			imports.WriteByte(0)    // limits: min only
+			imports.WriteByte(0) // limits: min only
 			writeU32(&imports, 0)
 		case Memory:
 			imports.WriteByte(0)
