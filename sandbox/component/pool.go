@@ -74,6 +74,9 @@ func (p *Pool) Get(ctx context.Context) (*Instance, error) {
 	return p.c.Instantiate(ctx, p.opts)
 }
 
+// Ready returns how many instances are waiting to be handed out.
+func (p *Pool) Ready() int { return len(p.ready) }
+
 // Close stops the pool and closes the instances it holds.
 func (p *Pool) Close() {
 	p.cancel()

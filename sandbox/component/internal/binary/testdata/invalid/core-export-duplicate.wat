@@ -1,0 +1,18 @@
+;; a core instance built from exports with a duplicate name
+;; want: component: at byte offset 0x112: duplicate core export name "x"
+(component
+  (core module $m
+    (memory (export "mem") 1)
+    (func (export "realloc") (param i32 i32 i32 i32) (result i32) i32.const 0)
+    (func (export "bad-realloc") (param i32 i32 i32) (result i32) i32.const 0)
+    (func (export "f0") )
+    (func (export "f-i32") (param i32))
+    (func (export "f-i32-i32") (param i32 i32))
+    (func (export "f-ret-i32") (result i32) i32.const 0)
+    (func (export "f-i32-i32-ret-i32") (param i32 i32) (result i32) i32.const 0)
+    (func (export "f-i32-ret-i32") (param i32) (result i32) i32.const 0)
+  )
+  (core instance $i (instantiate $m))
+  (alias core export $i "mem" (core memory $mem))
+  (core instance (export "x" (func $i "f0")) (export "x" (func $i "f0")))
+)

@@ -1,0 +1,19 @@
+;; canon lift with a type index that is not a function type
+;; want: component: at byte offset 0x111: canon lift: type 0 is a value type, not a function type
+(component
+  (core module $m
+    (memory (export "mem") 1)
+    (func (export "realloc") (param i32 i32 i32 i32) (result i32) i32.const 0)
+    (func (export "bad-realloc") (param i32 i32 i32) (result i32) i32.const 0)
+    (func (export "f0") )
+    (func (export "f-i32") (param i32))
+    (func (export "f-i32-i32") (param i32 i32))
+    (func (export "f-ret-i32") (result i32) i32.const 0)
+    (func (export "f-i32-i32-ret-i32") (param i32 i32) (result i32) i32.const 0)
+    (func (export "f-i32-ret-i32") (param i32) (result i32) i32.const 0)
+  )
+  (core instance $i (instantiate $m))
+  (alias core export $i "mem" (core memory $mem))
+  (type $t (list u8))
+  (func (export "f") (type $t) (canon lift (core func $i "f0")))
+)

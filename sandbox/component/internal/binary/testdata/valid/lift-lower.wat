@@ -1,0 +1,30 @@
+;; A lifted export and a lowered import that pass strings, with every
+;; canonical option: memory, realloc, post-return and string-encoding.
+(component $lift-lower
+  (import "log" (func $log (param "msg" string)))
+  (import "read" (func $read (result string)))
+  (core module $m
+    (import "host" "log" (func (param i32 i32)))
+    (import "host" "read" (func (param i32)))
+    (memory (export "mem") 1)
+    (func (export "realloc") (param i32 i32 i32 i32) (result i32) i32.const 0)
+    (func (export "shout") (param i32 i32) (result i32) i32.const 0)
+    (func (export "post-shout") (param i32))
+    (func (export "add") (param i32 i32) (result i32) local.get 0)
+  )
+  (core module $shim
+    (table (export "$imports") 2 2 funcref)
+    (func (export "0") (param i32 i32) local.get 0 local.get 1 i32.const 0 call_indirect (param i32 i32))
+    (func (export "1") (param i32) local.get 0 i32.const 1 call_indirect (param i32))
+  )
+  (core instance $shim (instantiate $shim))
+  (core instance $host (export "log" (func $shim "0")) (export "read" (func $shim "1")))
+  (core instance $i (instantiate $m (with "host" (instance $host))))
+  (alias core export $i "mem" (core memory $mem))
+  (core func $log-lowered (canon lower (func $log) (memory $mem) string-encoding=utf8))
+  (core func $read-lowered (canon lower (func $read) (memory $mem) (realloc (core func $i "realloc"))))
+  (func (export "shout") (param "s" string) (result string)
+    (canon lift (core func $i "shout") (memory $mem) (realloc (core func $i "realloc")) (post-return (core func $i "post-shout"))))
+  (func (export "add") (param "a" u32) (param "b" u32) (result u32)
+    (canon lift (core func $i "add")))
+)

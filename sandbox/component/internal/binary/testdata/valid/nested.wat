@@ -1,0 +1,35 @@
+;; The shape wit-component gives exported interfaces: a nested component that
+;; imports a resource and a record type and re-exports them with functions.
+(component
+  (core module $m
+    (func (export "make") (param i32) (result i32) local.get 0)
+    (func (export "x") (param i32 i32) (result i32) local.get 0)
+    (func (export "dtor") (param i32))
+  )
+  (core instance $i (instantiate $m))
+  (type $r (resource (rep i32) (dtor (core func $i "dtor"))))
+  (type $point (record (field "x" s32) (field "y" s32)))
+  (type $own-r (own $r))
+  (func $make (param "seed" u32) (result $own-r) (canon lift (core func $i "make")))
+  (func $x (param "p" $point) (result s32) (canon lift (core func $i "x")))
+  (component $reexport
+    (import "import-type-thing" (type $thing (sub resource)))
+    (type $pt0 (record (field "x" s32) (field "y" s32)))
+    (import "import-type-point" (type $pt (eq $pt0)))
+    (type $own (own $thing))
+    (import "import-func-make" (func $make (param "seed" u32) (result $own)))
+    (import "import-func-x" (func $x (param "p" $pt) (result s32)))
+    (export $thing2 "thing" (type $thing))
+    (export $pt2 "point" (type $pt))
+    (type $own2 (own $thing2))
+    (export "make" (func $make) (func (param "seed" u32) (result $own2)))
+    (export "x" (func $x) (func (param "p" $pt2) (result s32)))
+  )
+  (instance $inst (instantiate $reexport
+    (with "import-type-thing" (type $r))
+    (with "import-type-point" (type $point))
+    (with "import-func-make" (func $make))
+    (with "import-func-x" (func $x))
+  ))
+  (export "tapedeck:test/things@0.1.0" (instance $inst))
+)
