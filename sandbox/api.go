@@ -11,6 +11,7 @@ package sandbox
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -41,6 +42,9 @@ const (
 	AllowOnce                 // allow this time (within the one call)
 	AllowAlways               // allow, and write the narrowest rule into the policy
 	DenyAlways                // refuse, and write a deny rule into the policy
+	// AllowFolderAlways allows, and writes a rule for the whole folder the
+	// request offered (AccessRequest.Folder) rather than the one file.
+	AllowFolderAlways
 )
 
 func (a Answer) String() string {
@@ -53,12 +57,14 @@ func (a Answer) String() string {
 		return "allow always"
 	case DenyAlways:
 		return "always deny"
+	case AllowFolderAlways:
+		return "allow the folder always"
 	}
 	return fmt.Sprintf("Answer(%d)", int(a))
 }
 
 // Allowed reports whether the answer lets the access through.
-func (a Answer) Allowed() bool { return a == AllowOnce || a == AllowAlways }
+func (a Answer) Allowed() bool { return a == AllowOnce || a == AllowAlways || a == AllowFolderAlways }
 
 // AccessRequest is one question for a person.
 type AccessRequest struct {
@@ -214,3 +220,67 @@ type Event struct {
 	Request   *AccessRequest  `json:"-"` // for EventAsked: the question itself
 	Extra     json.RawMessage `json:"extra,omitempty"`
 }
+
+// LoadOptions say who asks for a load and how to report on it.
+type LoadOptions struct {
+	// Client is who asked: an agent through MCP, the CLI, the app.
+	Client Client
+	// Progress, when not nil, is called as bytes arrive; total is -1 when
+	// the size is not known yet. It may be called from another goroutine.
+	Progress func(done, total int64)
+	// TrustBundledPolicy applies a policy that arrives with the component
+	// (OCI policy layer, policy.yaml beside the file) without asking.
+	TrustBundledPolicy bool
+}
+
+// LoadResult is what a load did.
+type LoadResult struct {
+	Component ComponentInfo `json:"component"`
+	// Reloaded is true when the id was loaded before and its code replaced.
+	Reloaded bool `json:"reloaded"`
+	// Notes say in plain words what a person should know: a tool renamed
+	// for a collision, a bundled policy left unapplied, grants not carried over.
+	Notes []string `json:"notes,omitempty"`
+}
+
+// PermissionKind names the kind of a Permission, with the words Wassette's
+// CLI and MCP tools use.
+type PermissionKind string
+
+const (
+	PermissionStorage     PermissionKind = "storage"
+	PermissionNetwork     PermissionKind = "network"
+	PermissionEnvironment PermissionKind = "environment-variable"
+	PermissionMemory      PermissionKind = "memory"
+)
+
+// Permission is one grant or revocation; which fields matter depends on Kind.
+type Permission struct {
+	Kind   PermissionKind `json:"kind"`
+	URI    string         `json:"uri,omitempty"`    // storage: "fs:///path/**"
+	Access []string       `json:"access,omitempty"` // storage: "read", "write"
+	Host   string         `json:"host,omitempty"`   // network
+	Key    string         `json:"key,omitempty"`    // environment-variable
+	Memory string         `json:"memory,omitempty"` // memory: a limit such as "512Mi"
+}
+
+// PolicyInfo is a component's policy as stored.
+type PolicyInfo struct {
+	ComponentID string `json:"component_id"`
+	// YAML is the policy file's text; empty when the component has none.
+	YAML string `json:"yaml,omitempty"`
+	// Path is the file the policy lives in, for a person to open.
+	Path string `json:"path,omitempty"`
+}
+
+// Errors the Host returns for outcomes the layers above put in words. Match
+// them with errors.Is; the Host wraps them with the details.
+var (
+	// ErrNoComponent: no component has the id asked for.
+	ErrNoComponent = errors.New("no such component")
+	// ErrDenied: the person was asked and said no (or did not answer in time).
+	ErrDenied = errors.New("the person denied it")
+	// ErrAgentGrantRefused: an agent asked to widen a policy where nobody
+	// can approve it (headless, without --allow-agent-grants).
+	ErrAgentGrantRefused = errors.New("headless Tapedeck does not let agents grant permissions")
+)
