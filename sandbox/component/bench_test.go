@@ -79,7 +79,7 @@ func BenchmarkPooledCall(b *testing.B) {
 					tl = &x
 				}
 			}
-			pool := c.NewPool(component.InstantiateOptions{}, 4)
+			pool := c.NewPool(context.Background(), component.InstantiateOptions{}, 4)
 			defer pool.Close()
 			ctx := context.Background()
 			args := json.RawMessage(bc.args)

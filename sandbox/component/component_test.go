@@ -298,7 +298,7 @@ func TestMissingImportNamesIt(t *testing.T) {
 func TestPoolHandsOutFreshInstances(t *testing.T) {
 	e := runtimeFor(t)
 	c := e.compile(t, "js-alltypes")
-	pool := c.NewPool(component.InstantiateOptions{}, 2)
+	pool := c.NewPool(context.Background(), component.InstantiateOptions{}, 2)
 	defer pool.Close()
 	ctx := context.Background()
 	seen := map[*component.Instance]bool{}

@@ -399,17 +399,38 @@ type Export struct {
 	Type ExternType
 }
 
-func (d *CoreModule) Pos() int64      { return d.Offset }
-func (d *CoreInstance) Pos() int64    { return d.Offset }
-func (d *CoreTypeDef) Pos() int64     { return d.Offset }
+// Pos returns the byte offset of the CoreModule definition.
+func (d *CoreModule) Pos() int64 { return d.Offset }
+
+// Pos returns the byte offset of the CoreInstance definition.
+func (d *CoreInstance) Pos() int64 { return d.Offset }
+
+// Pos returns the byte offset of the CoreTypeDef definition.
+func (d *CoreTypeDef) Pos() int64 { return d.Offset }
+
+// Pos returns the byte offset of the NestedComponent definition.
 func (d *NestedComponent) Pos() int64 { return d.Offset }
-func (d *Instance) Pos() int64        { return d.Offset }
-func (d *Alias) Pos() int64           { return d.Offset }
-func (d *TypeDef) Pos() int64         { return d.Offset }
-func (d *Canon) Pos() int64           { return d.Offset }
-func (d *Start) Pos() int64           { return d.Offset }
-func (d *Import) Pos() int64          { return d.Offset }
-func (d *Export) Pos() int64          { return d.Offset }
+
+// Pos returns the byte offset of the Instance definition.
+func (d *Instance) Pos() int64 { return d.Offset }
+
+// Pos returns the byte offset of the Alias definition.
+func (d *Alias) Pos() int64 { return d.Offset }
+
+// Pos returns the byte offset of the TypeDef definition.
+func (d *TypeDef) Pos() int64 { return d.Offset }
+
+// Pos returns the byte offset of the Canon definition.
+func (d *Canon) Pos() int64 { return d.Offset }
+
+// Pos returns the byte offset of the Start definition.
+func (d *Start) Pos() int64 { return d.Offset }
+
+// Pos returns the byte offset of the Import definition.
+func (d *Import) Pos() int64 { return d.Offset }
+
+// Pos returns the byte offset of the Export definition.
+func (d *Export) Pos() int64 { return d.Offset }
 
 func (*CoreModule) definition()      {}
 func (*CoreInstance) definition()    {}

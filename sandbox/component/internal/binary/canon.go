@@ -27,11 +27,11 @@ var canonBuiltinNames = map[byte]string{
 	0x40: "thread.spawn-ref", 0x41: "thread.spawn-indirect", 0x42: "thread.available-parallelism",
 }
 
+// Core signatures fixed by the canonical ABI. They are never modified.
 var (
-	i32Func      = FuncType{Params: []api.ValueType{i32}}
-	i32ToI32     = FuncType{Params: []api.ValueType{i32}, Results: []api.ValueType{i32}}
-	reallocType  = FuncType{Params: []api.ValueType{i32, i32, i32, i32}, Results: []api.ValueType{i32}}
-	resourceKind = "resource"
+	i32Func     = FuncType{Params: []api.ValueType{i32}}
+	i32ToI32    = FuncType{Params: []api.ValueType{i32}, Results: []api.ValueType{i32}}
+	reallocType = FuncType{Params: []api.ValueType{i32, i32, i32, i32}, Results: []api.ValueType{i32}}
 )
 
 // canon reads a canonical definition.
@@ -181,6 +181,7 @@ func (d *decoder) checkCanonABI(def *Canon, s *scope) {
 	switch def.Kind {
 	case CanonLift:
 		if paramsHaveString {
+			need(o.HasMemory, "memory", "a parameter contains a string or list")
 			need(o.HasRealloc, "realloc", "a parameter contains a string or list")
 		}
 		if paramsSpill {
@@ -200,6 +201,7 @@ func (d *decoder) checkCanonABI(def *Canon, s *scope) {
 			need(o.HasMemory, "memory", fmt.Sprintf("the parameters flatten to more than %d values", abi.MaxFlatParams))
 		}
 		if resultsHaveString {
+			need(o.HasMemory, "memory", "the result contains a string or list")
 			need(o.HasRealloc, "realloc", "the result contains a string or list")
 		}
 		if resultsSpill {

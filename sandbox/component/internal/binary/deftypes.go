@@ -3,6 +3,8 @@ package binary
 import (
 	"strings"
 
+	"github.com/tetratelabs/wazero/api"
+
 	"tapedeck.dev/tapedeck/sandbox/component/types"
 )
 
@@ -22,7 +24,7 @@ func (d *decoder) typeDef(r *reader, s *scope) *TypeDef {
 			off := r.offset()
 			def.Dtor, def.HasDtor = r.u32(), true
 			ft := s.coreFunc(off, def.Dtor)
-			if !ft.Equal(FuncType{Params: []byte{i32}}) {
+			if !ft.Equal(i32Func) {
 				bail(off, "resource destructor core func %d has type %s; it must be (func (param i32))", def.Dtor, ft)
 			}
 		default:
@@ -59,7 +61,8 @@ func (d *decoder) defType(r *reader, s *scope) ExternType {
 	return ExternType{Kind: KindType, Type: t}
 }
 
-const i32 = 0x7f
+// i32 is the core value type of resource representations and handles.
+const i32 = api.ValueTypeI32
 
 var primitives = map[byte]*types.Type{
 	0x7f: types.BoolType, 0x7e: types.S8Type, 0x7d: types.U8Type, 0x7c: types.S16Type,

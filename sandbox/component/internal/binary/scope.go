@@ -246,22 +246,3 @@ func (s *scope) add(e ExternType) uint32 {
 	}
 	panic("binary: add of unknown extern kind")
 }
-
-// sortKind maps a component sort to the extern kind of its items.
-func sortKind(s Sort) ExternKind {
-	switch s {
-	case SortFunc:
-		return KindFunc
-	case SortValue:
-		return KindValue
-	case SortType:
-		return KindType
-	case SortComponent:
-		return KindComponent
-	case SortInstance:
-		return KindInstance
-	case SortCoreModule:
-		return KindModule
-	}
-	return 0
-}
