@@ -91,6 +91,11 @@ type AccessRequest struct {
 	// Folder, for a storage access, is the folder a person may choose to
 	// allow instead of the single file ("allow always" on a folder).
 	Folder string
+	// Proposal, when not empty, is a whole policy (YAML) proposed for
+	// approval — one that arrived with a component, or the grants of older
+	// code to carry over to new code — and Access is nil. The answer is
+	// AllowOnce/AllowAlways (apply it) or Deny.
+	Proposal string
 	// Asked is when the question was raised; Deadline when it is denied
 	// for want of an answer.
 	Asked, Deadline time.Time
@@ -100,9 +105,14 @@ type AccessRequest struct {
 // transport can tell, the real process behind the connection (a claimed
 // name can lie; the process cannot).
 type Client struct {
-	Name      string `json:"name"`              // clientInfo.name, as claimed
-	Version   string `json:"version,omitempty"` // clientInfo.version, as claimed
-	Transport string `json:"transport"`         // "stdio", "socket", "http", "cli", "app"
+	Name    string `json:"name"`              // clientInfo.name, as claimed
+	Version string `json:"version,omitempty"` // clientInfo.version, as claimed
+	// Transport is how the request arrived: "stdio", "socket", "http" for
+	// MCP clients (agents); "cli" and "app" for a person's own commands.
+	// The Host treats "cli" and "app" as the person acting, so transports
+	// must set them only for requests that really come from those (never
+	// from a claimed name).
+	Transport string `json:"transport"`
 	PID       int    `json:"pid,omitempty"`     // the peer process, from the socket; 0 when unknown
 	Process   string `json:"process,omitempty"` // that process's name, e.g. "claude"
 	UID       int    `json:"uid,omitempty"`

@@ -59,9 +59,22 @@ type GateConfig struct {
 type Gate struct {
 	cfg GateConfig
 
-	mu            sync.Mutex // guards the policy edits and the throttle
+	mu            sync.Mutex // guards the policy edits, the throttle and ask
 	denials       []time.Time
 	cooldownUntil time.Time
+	ask           Prompter // starts as cfg.Prompter; the Host changes it when the tray comes and goes
+}
+
+func (g *Gate) setPrompter(p Prompter) {
+	g.mu.Lock()
+	g.ask = p
+	g.mu.Unlock()
+}
+
+func (g *Gate) prompter() Prompter {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.ask
 }
 
 var askSeq atomic.Uint64
@@ -77,7 +90,7 @@ func NewGate(cfg GateConfig) *Gate {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Gate{cfg: cfg}
+	return &Gate{cfg: cfg, ask: cfg.Prompter}
 }
 
 // Policy returns the policy the gate decides by.
@@ -178,7 +191,8 @@ func (c *CallGate) decideOnly(a policy.Access) error {
 func (c *CallGate) ask(ctx context.Context, a policy.Access) (bool, error) {
 	g := c.g
 	cfg := g.cfg
-	if cfg.Prompter == nil {
+	prompter := g.prompter()
+	if prompter == nil {
 		return false, c.deny(&access.DeniedError{Access: a,
 			Reason: "the policy does not allow it and no one is there to ask (Tapedeck is running headless)",
 			Hint:   hint(cfg.Component, a, policy.Decision{})})
@@ -206,7 +220,7 @@ func (c *CallGate) ask(ctx context.Context, a policy.Access) (bool, error) {
 	}
 	g.emit(Event{Kind: EventAsked, Component: cfg.Component, Tool: c.tool, Client: &c.client, Access: a.String(), Request: &req})
 	actx, cancel := context.WithTimeout(ctx, cfg.PromptTimeout)
-	ans, err := cfg.Prompter.Ask(actx, req)
+	ans, err := prompter.Ask(actx, req)
 	cancel()
 	if err != nil {
 		if ctx.Err() != nil {
@@ -279,6 +293,23 @@ func (g *Gate) applyAnswer(a policy.Access, ans Answer, folder string) error {
 	return err
 }
 
+// Edit changes the policy under the gate's lock, saves it, and reports the
+// change. A failed edit or save leaves the file as it was.
+func (g *Gate) Edit(what string, edit func(*policy.Policy) error) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if err := edit(g.cfg.Policy); err != nil {
+		return err
+	}
+	if g.cfg.PolicyPath != "" {
+		if err := g.cfg.Policy.Save(g.cfg.PolicyPath); err != nil {
+			return err
+		}
+	}
+	g.emit(Event{Kind: EventPolicyChanged, Component: g.cfg.Component, Detail: what})
+	return nil
+}
+
 // noteDenial counts a denied question toward the throttle.
 func (g *Gate) noteDenial() {
 	g.mu.Lock()
@@ -317,7 +348,6 @@ func (g *Gate) emit(e Event) {
 		g.cfg.Emit(e)
 	}
 }
-
 
 // CheckAddress implements access.Checker: a resolved address is refused
 // unless it is public or the policy names it.
