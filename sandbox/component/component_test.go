@@ -318,3 +318,59 @@ func TestPoolHandsOutFreshInstances(t *testing.T) {
 		inst.Close(ctx)
 	}
 }
+
+// TestExportedResource drives js-alltypes' counter resource from the host:
+// a constructor and a function returning own<counter>, methods taking
+// borrow<counter>, a static taking two borrows, and a function consuming an
+// own — all on one instance, as a guest-defined resource lives there.
+func TestExportedResource(t *testing.T) {
+	e := runtimeFor(t)
+	c := e.compile(t, "js-alltypes")
+	ctx := context.Background()
+	inst, err := c.Instantiate(ctx, component.InstantiateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.Close(ctx)
+	const iface = "tapedeck:test/types@0.1.0"
+	fn := func(name string) *component.Func {
+		f := c.Func(iface, name)
+		if f == nil {
+			t.Fatalf("no export %s#%s", iface, name)
+		}
+		return f
+	}
+	call := func(name string, args ...any) any {
+		t.Helper()
+		res, err := inst.Call(ctx, fn(name), args)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(res) == 0 {
+			return nil
+		}
+		return res[0]
+	}
+	a := call("[constructor]counter", uint32(5)).(types.Handle)
+	if got := call("[method]counter.inc", a); got != uint32(6) {
+		t.Fatalf("inc = %v, want 6", got)
+	}
+	b := call("make-counter", uint32(10)).(types.Handle)
+	if got := call("counter-value", b); got != uint32(10) {
+		t.Fatalf("counter-value = %v, want 10", got)
+	}
+	sum := call("[static]counter.merge", a, b).(types.Handle)
+	if got := call("[method]counter.value", sum); got != uint32(16) {
+		t.Fatalf("merged value = %v, want 16", got)
+	}
+	if got := call("consume-counter", sum); got != uint32(16) {
+		t.Fatalf("consume-counter = %v, want 16", got)
+	}
+	// The tool bridge refuses resource functions with a reason, rather than
+	// offering tools no JSON client can call.
+	for _, tl := range c.Tools() {
+		if strings.HasSuffix(tl.Name, "make-counter") && tl.Unavailable == "" {
+			t.Errorf("tool %s takes or returns a resource but is offered to JSON clients", tl.Name)
+		}
+	}
+}

@@ -438,8 +438,43 @@ func (l *linker) instance(s *scope, d *binary.Instance) error {
 	if err != nil {
 		return err
 	}
+	// The nested component's export types name its own imported resources;
+	// the instance's type (from the validator) has them replaced by the
+	// arguments', which is what this scope's types refer to.
+	if d.Type != nil {
+		for _, name := range exports.names {
+			item := exports.items[name]
+			if et, ok := d.Type.Export(name); ok {
+				exports.items[name] = retype(item, et)
+			}
+		}
+	}
 	s.instances = append(s.instances, exports)
 	return nil
+}
+
+// retype gives an item the type its instance's resolved type says it has.
+func retype(item compItem, et binary.ExternType) compItem {
+	switch {
+	case item.fn != nil && et.Kind == binary.KindFunc:
+		fn := *item.fn
+		fn.typ = et.Func
+		item.fn = &fn
+	case item.inst != nil && et.Kind == binary.KindInstance:
+		inst := &compInstance{names: item.inst.names, items: map[string]compItem{}}
+		for _, n := range item.inst.names {
+			sub := item.inst.items[n]
+			if st, ok := et.Instance.Export(n); ok {
+				sub = retype(sub, st)
+			}
+			inst.items[n] = sub
+		}
+		item.inst = inst
+	case et.Kind == binary.KindType:
+		item.typ, item.resource = et, et.Resource
+	}
+	item.typ = et
+	return item
 }
 
 // exportsOf collects the items a planned scope exports.

@@ -25,12 +25,14 @@ type Pool struct {
 }
 
 // NewPool starts a pool keeping size instances ready (size < 1 means 1).
-// Close it when the component is unloaded.
-func (c *Component) NewPool(opts InstantiateOptions, size int) *Pool {
+// Instances are made with ctx, which may carry values host interfaces read
+// while an instance starts (which component it is); cancelling ctx stops
+// the pool as Close does. Close it when the component is unloaded.
+func (c *Component) NewPool(ctx context.Context, opts InstantiateOptions, size int) *Pool {
 	if size < 1 {
 		size = 1
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(ctx)
 	p := &Pool{c: c, opts: opts, ready: make(chan *Instance, size), kick: make(chan struct{}, 1), ctx: ctx, cancel: cancel}
 	p.wg.Add(1)
 	go p.fill()
