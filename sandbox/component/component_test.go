@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"os"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -373,4 +375,71 @@ func TestExportedResource(t *testing.T) {
 			t.Errorf("tool %s takes or returns a resource but is offered to JSON clients", tl.Name)
 		}
 	}
+}
+
+// TestHandWrittenFixtures runs the valid hand-written fixtures through the
+// whole runtime: the flattening boundaries, a nested component that
+// re-exports, and type imports.
+func TestHandWrittenFixtures(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		fixture string
+		path    []string
+		args    []any
+		want    any
+	}{
+		{"flatten", []string{"sum16"}, int32Args(16), int32(136)},
+		{"flatten", []string{"sum17"}, int32Args(17), int32(153)},
+		{"flatten", []string{"widen"}, []any{uint32(math.MaxUint32)}, uint64(math.MaxUint32) << 32},
+		{"flatten", []string{"pair"}, []any{uint32(41)}, []any{uint32(41), uint32(42)}},
+		{"nested-reexport", []string{"double"}, []any{uint32(21)}, uint32(42)},
+		{"nested-reexport", []string{"tapedeck:fixtures/math@0.1.0", "negate"}, []any{int32(5)}, int32(-5)},
+		{"type-import", []string{"tapedeck:fixtures/geometry@0.1.0", "swap"}, []any{[]any{int32(1), int32(2)}}, []any{int32(2), int32(1)}},
+	}
+	reg := component.NewRegistry(&component.HostInterface{
+		Name:      "tapedeck:fixtures/handles@0.1",
+		Resources: map[string]*types.Resource{"handle": {Name: "handle", Interface: "tapedeck:fixtures/handles@0.1.0"}},
+	})
+	rt, err := component.NewRuntime(ctx, component.Config{CacheDir: testcomponents.CacheDir(t), Hosts: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close(ctx)
+	for _, tt := range tests {
+		t.Run(tt.fixture+"/"+strings.Join(tt.path, "#"), func(t *testing.T) {
+			wasm, err := os.ReadFile(testcomponents.Fixture(t, tt.fixture))
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := rt.Compile(ctx, wasm)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close(ctx)
+			f := c.Func(tt.path...)
+			if f == nil {
+				t.Fatalf("no export %v", tt.path)
+			}
+			inst, err := c.Instantiate(ctx, component.InstantiateOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer inst.Close(ctx)
+			got, err := inst.Call(ctx, f, tt.args)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got[0], tt.want) {
+				t.Fatalf("%v = %#v, want %#v", tt.path, got[0], tt.want)
+			}
+		})
+	}
+}
+
+func int32Args(n int) []any {
+	out := make([]any, n)
+	for i := range out {
+		out[i] = int32(i + 1)
+	}
+	return out
 }
