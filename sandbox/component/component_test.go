@@ -154,6 +154,10 @@ func TestToolchainComponents(t *testing.T) {
 		{"js-wasi", "checked-div", `{"a": 7, "b": 2}`, `{"result":{"ok":3}}`},
 		{"js-wasi", "checked-div", `{"a": 7, "b": 0}`, `{"result":{"err":"division by zero"}}`},
 		{"c-limits", "double", `{"x": 21}`, `{"result":42}`},
+		// A Go command's run ends with exit(0): the call succeeds.
+		{"go-cmd", "wasi_cli_run_0_2_12_run", `{}`, `{"result":{"ok":null}}`},
+		// rust-noinit runs its constructors inside each export; fib needs none.
+		{"rust-noinit", "fib", `{"n": 10}`, `{"result":55}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.comp+"/"+tt.tool, func(t *testing.T) {
@@ -194,6 +198,16 @@ func TestTrapEndsTheCallOnly(t *testing.T) {
 	res, err := e.callJSON(t, "js-wasi", "shout", `{"s": "after"}`)
 	if got := mustJSON(t, res, err); got != `{"result":"AFTER"}` {
 		t.Fatalf("call after a trap = %s", got)
+	}
+	// Without _initialize, rust-noinit's constructors run inside
+	// cabi_post_upper, where calling an import is forbidden: a clean trap.
+	_, err = e.callJSON(t, "rust-noinit", "upper", `{"s": "x"}`)
+	if !errors.As(err, &trap) || !strings.Contains(err.Error(), "may not call out of the component") {
+		t.Fatalf("rust-noinit upper: err = %v, want a may_leave trap", err)
+	}
+	res, err = e.callJSON(t, "rust-noinit", "fib", `{"n": 3}`)
+	if got := mustJSON(t, res, err); got != `{"result":2}` {
+		t.Fatalf("call after the trap = %s", got)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"tapedeck.dev/tapedeck/sandbox/component/internal/abi"
 	"tapedeck.dev/tapedeck/sandbox/component/internal/binary"
+	"tapedeck.dev/tapedeck/sandbox/component/types"
 )
 
 // linked holds the live core module instances of one component Instance and
@@ -147,9 +148,41 @@ func (i *Instance) call(ctx context.Context, f *compFunc, args []any) ([]any, er
 	}
 	res, err := be.opts.CallExport(ctx, be.fn, f.typ, args)
 	if err != nil {
+		if res, ok := exitResult(err, f.typ); ok {
+			return res, nil
+		}
 		return nil, callError(err, l)
 	}
 	return res, nil
+}
+
+// exitStatus is implemented by a host function's error that ends the call
+// because the guest asked to exit (wasi:cli/exit).
+type exitStatus interface {
+	error
+	ExitStatus() int
+}
+
+// exitResult turns a guest's exit into the function's result where the
+// function's type allows it, as a command's run does: no results and status
+// 0 is success; a result<_, _> is ok for status 0 and err otherwise.
+func exitResult(err error, ft *types.Func) ([]any, bool) {
+	var es exitStatus
+	if !errors.As(err, &es) {
+		return nil, false
+	}
+	switch {
+	case len(ft.Results) == 0 && es.ExitStatus() == 0:
+		return nil, true
+	case len(ft.Results) == 1 && ft.Results[0].Type.Kind == types.Result &&
+		ft.Results[0].Type.OK == nil && ft.Results[0].Type.Err == nil:
+		c := uint32(0)
+		if es.ExitStatus() != 0 {
+			c = 1
+		}
+		return []any{types.VariantValue{Case: c}}, true
+	}
+	return nil, false
 }
 
 // TrapError is a call that ended because the guest trapped or misbehaved.
@@ -177,6 +210,11 @@ func callError(err error, l *linked) error {
 	}
 	var he *hostError
 	if errors.As(err, &he) {
+		var trap *abi.Trap
+		if errors.As(he.err, &trap) {
+			// The guest broke a canonical ABI rule while calling the host.
+			return &TrapError{Err: he.err}
+		}
 		return he.err
 	}
 	return &TrapError{Err: err}

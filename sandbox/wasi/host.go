@@ -418,6 +418,10 @@ func (e *ExitError) Error() string {
 	return fmt.Sprintf("the component exited with status %d (wasi:cli/exit)", e.Code)
 }
 
+// ExitStatus returns the status the guest exited with; the runtime reads it
+// to end the call as the guest asked (see component.Instance.Call).
+func (e *ExitError) ExitStatus() int { return int(e.Code) }
+
 // tracked is embedded by every host resource object: it counts the object
 // against the instance's handle limits until the guest drops it.
 type tracked struct {
