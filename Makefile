@@ -20,7 +20,7 @@ GUI_PKGS   := ./app/... .
 GO_SOURCES := $(shell find . -name '*.go' -not -path './build/*' 2>/dev/null) go.mod go.sum
 
 .PHONY: all run build build-nogui deps deps-test testdata test test-go test-race test-gui \
-        vet fmtcheck nocgo bench fuzz clean
+        test-editor-clis vet fmtcheck nocgo bench fuzz clean
 
 all: build
 
@@ -57,7 +57,11 @@ testdata: deps-test
 	scripts/build-components.sh $(TAPEDECK_TEST_COMPONENTS)
 
 ## test: everything CI runs.
-test: fmtcheck vet nocgo testdata test-race test-gui
+test: fmtcheck vet nocgo testdata test-race test-gui test-editor-clis
+
+## test-editor-clis: the editors' own CLIs (pinned, from npm) see what `tapedeck clients connect` writes.
+test-editor-clis: deps-test build-nogui
+	scripts/test-editor-clis.sh
 
 fmtcheck:
 	@out=$$(gofmt -l $$(git ls-files '*.go'; git ls-files -o --exclude-standard '*.go')); \

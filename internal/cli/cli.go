@@ -84,6 +84,7 @@ func commands() []*Command {
 		clientsCmd,
 		inspectCmd,
 		callCmd,
+		serveCmd, mcpCmd,
 	}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].Name < cmds[j].Name })
 	return cmds

@@ -63,7 +63,7 @@ func clientOptions(env *Env, command string) (clients.Options, error) {
 }
 
 func clientsList(env *Env, args []string) error {
-	fs := newFlagSet(env, clientsCmd)
+	fs := newFlagSet(env, "clients list", "[-o json] [--command PATH]")
 	output := fs.String("o", "text", "output format: text or json")
 	command := fs.String("command", "", "the tapedeck binary entries should run (default: this one)")
 	pos, err := parseFlags(fs, args)
@@ -127,7 +127,7 @@ func clientsEdit(env *Env, args []string, connect bool) error {
 	if connect {
 		verb = "connect"
 	}
-	fs := newFlagSet(env, clientsCmd)
+	fs := newFlagSet(env, "clients "+verb, "NAME…|--all [--dry-run]"+map[bool]string{true: " [--command PATH]"}[connect])
 	all := fs.Bool("all", false, "every installed editor")
 	dryRun := fs.Bool("dry-run", false, "print the diff instead of writing")
 	command := ""
