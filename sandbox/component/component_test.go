@@ -457,3 +457,49 @@ func int32Args(n int) []any {
 	}
 	return out
 }
+
+// TestInterpreterFirst loads a JavaScript component with a cold cache: calls
+// work at once (served by the interpreter while native code compiles), and
+// keep working once the component has moved to native code.
+func TestInterpreterFirst(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles a 12 MB JavaScript engine from scratch (about 10 s); skipped with -short")
+	}
+	ctx := context.Background()
+	reg := component.NewRegistry()
+	rt, err := component.NewRuntime(ctx, component.Config{CacheDir: t.TempDir(), Hosts: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close(ctx)
+	wasm, err := os.ReadFile(testcomponents.Path(t, "js-nowasi"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := rt.Compile(ctx, wasm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	t.Logf("served by the interpreter right after Compile: %v", c.Interpreted())
+	greet := func() {
+		t.Helper()
+		inst, err := c.Instantiate(ctx, component.InstantiateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer inst.Close(ctx)
+		res, err := inst.CallJSON(ctx, c.Func("greet"), json.RawMessage(`{"name": "first"}`))
+		if got := mustJSON(t, res, err); got != `{"result":"Hello, first!"}` {
+			t.Fatalf("greet = %s", got)
+		}
+	}
+	greet()
+	if err := c.WaitCompiled(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if c.Interpreted() {
+		t.Fatal("still interpreted after WaitCompiled")
+	}
+	greet()
+}

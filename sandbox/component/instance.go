@@ -18,7 +18,8 @@ type Instance struct {
 	mu        sync.Mutex
 	hostState map[any]any
 	closers   []io.Closer
-	closed    bool
+	closed    bool // calls refused
+	closing   bool // Close has begun
 
 	link *linked // the linked core instances; nil until the linker fills it
 }

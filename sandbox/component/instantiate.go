@@ -19,6 +19,7 @@ import (
 // the plan's host calls bound to them.
 type linked struct {
 	comp   *Component
+	eng    *engine
 	mods   []api.Module // per plan step
 	abi    *abi.Instance
 	budget *memoryBudget
@@ -51,9 +52,14 @@ func (c *Component) Instantiate(ctx context.Context, opts InstantiateOptions) (*
 	if limit == 0 {
 		limit = DefaultMemoryLimit
 	}
+	eng, err := c.acquire()
+	if err != nil {
+		return nil, err
+	}
 	inst := &Instance{}
 	l := &linked{
 		comp:    c,
+		eng:     eng,
 		mods:    make([]api.Module, len(c.plan.steps)),
 		abi:     abi.NewInstance(),
 		budget:  &memoryBudget{limit: limit},
@@ -73,7 +79,7 @@ func (c *Component) Instantiate(ctx context.Context, opts InstantiateOptions) (*
 			return nil
 		})
 		cfg := wazero.NewModuleConfig().WithName("").WithStartFunctions()
-		mod, err := c.rt.wz.InstantiateModule(rctx, c.compiled[st.module.index], cfg)
+		mod, err := eng.wz.InstantiateModule(rctx, eng.compiled[st.module.index], cfg)
 		if err == nil {
 			err = l.budget.err()
 		}
@@ -239,7 +245,7 @@ func (e *hostError) Unwrap() error { return e.err }
 
 func (l *linked) coreFunc(ref coreRef) (api.Function, error) {
 	if ref.Step == hostStep {
-		fn := l.comp.hostMod.ExportedFunction(ref.Name)
+		fn := l.eng.hostMod.ExportedFunction(ref.Name)
 		if fn == nil {
 			return nil, fmt.Errorf("component: linking: host function %s missing", ref.Name)
 		}
@@ -298,8 +304,8 @@ func (l *linked) bindExport(f *compFunc) (*boundExport, error) {
 // instantiateHostModule registers the component's host module: one Go
 // function per canon lower and resource built-in. Each finds the calling
 // Instance in its ctx, so one host module serves every instance.
-func (c *Component) instantiateHostModule(ctx context.Context) error {
-	b := c.rt.wz.NewHostModuleBuilder(c.plan.hostModuleName)
+func (c *Component) instantiateHostModule(ctx context.Context, e *engine) error {
+	b := e.wz.NewHostModuleBuilder(c.plan.hostModuleName)
 	for k := range c.plan.host {
 		h := &c.plan.host[k]
 		k := k
@@ -320,7 +326,7 @@ func (c *Component) instantiateHostModule(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("component: linking: host module: %w", err)
 	}
-	c.hostMod = mod
+	e.hostMod = mod
 	return nil
 }
 
@@ -367,6 +373,13 @@ func (l *linked) serveHost(ctx context.Context, k int, h *hostCall, stack []uint
 // Close ends the instance: its core modules, its handles (host resources are
 // closed) and the host state kept for it.
 func (i *Instance) Close(ctx context.Context) error {
+	i.mu.Lock()
+	if i.closing {
+		i.mu.Unlock()
+		return nil
+	}
+	i.closing = true
+	i.mu.Unlock()
 	var errs []error
 	if l := i.link; l != nil {
 		errs = append(errs, l.abi.Close(ctx))
@@ -377,5 +390,9 @@ func (i *Instance) Close(ctx context.Context) error {
 		}
 	}
 	errs = append(errs, i.closeHostState())
+	if l := i.link; l != nil && l.eng != nil {
+		l.eng.release()
+		l.eng = nil
+	}
 	return errors.Join(errs...)
 }

@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 
 	"github.com/tetratelabs/wazero"
-	"github.com/tetratelabs/wazero/api"
 
 	"tapedeck.dev/tapedeck/sandbox/component/internal/binary"
 	"tapedeck.dev/tapedeck/sandbox/component/types"
@@ -31,15 +30,22 @@ type Config struct {
 	// Interpreter runs guests in wazero's interpreter instead of compiling
 	// them to native code: much faster to load, much slower to run.
 	Interpreter bool
+
+	// NoInterpreterFirst makes Compile wait for native code however long
+	// it takes, instead of serving from the interpreter meanwhile (see
+	// InterpreterAfter). Benchmarks of steady-state speed set it.
+	NoInterpreterFirst bool
 }
 
 // Runtime compiles and runs components. It is safe for concurrent use; one
 // per process is the usual shape, since it owns the compiled-code cache.
 type Runtime struct {
-	wz     wazero.Runtime
-	cache  wazero.CompilationCache
-	hosts  *Registry
-	nextID atomic.Uint64
+	wz              wazero.Runtime // the compiler's (or the interpreter's, with Config.Interpreter)
+	interp          wazero.Runtime // the interpreter's, for first calls while native code compiles; may be nil
+	interpreterOnly bool
+	cache           wazero.CompilationCache
+	hosts           *Registry
+	nextID          atomic.Uint64
 }
 
 // NewRuntime returns a Runtime configured by cfg.
@@ -63,12 +69,19 @@ func NewRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 		rc = rc.WithCompilationCache(cache)
 	}
 	r.wz = wazero.NewRuntimeWithConfig(ctx, rc)
+	r.interpreterOnly = cfg.Interpreter
+	if !cfg.Interpreter && !cfg.NoInterpreterFirst {
+		r.interp = wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter().WithCloseOnContextDone(true))
+	}
 	return r, nil
 }
 
 // Close releases everything the runtime compiled and every instance still open.
 func (r *Runtime) Close(ctx context.Context) error {
 	err := r.wz.Close(ctx)
+	if r.interp != nil {
+		err = errors.Join(err, r.interp.Close(ctx))
+	}
 	if r.cache != nil {
 		err = errors.Join(err, r.cache.Close(ctx))
 	}
@@ -78,16 +91,16 @@ func (r *Runtime) Close(ctx context.Context) error {
 // Component is a compiled component, ready to instantiate. It is immutable
 // and safe for concurrent use.
 type Component struct {
-	rt       *Runtime
-	bin      *binary.Component
-	plan     *plan
-	compiled []wazero.CompiledModule // per plan.modules
-	hostMod  api.Module
-	funcs    []*Func
-	digest   [32]byte
-	size     int
+	rt     *Runtime
+	bin    *binary.Component
+	plan   *plan
+	funcs  []*Func
+	digest [32]byte
+	size   int
 
-	closeOnce sync.Once
+	eng       atomic.Pointer[engine] // nil once closed
+	upgrading sync.WaitGroup         // the compiler, while instances run interpreted
+	closed    atomic.Bool
 }
 
 // Func is a function a component exports, which the host can call.
@@ -124,28 +137,10 @@ func (r *Runtime) Compile(ctx context.Context, wasm []byte) (*Component, error) 
 		return nil, err
 	}
 	c.plan = p
-	ok := false
-	defer func() {
-		if !ok {
-			c.Close(ctx)
-		}
-	}()
-	c.compiled = make([]wazero.CompiledModule, len(p.modules))
-	for i, m := range p.modules {
-		cm, err := r.wz.CompileModule(ctx, m.bytes)
-		if err != nil {
-			if m.def != nil {
-				return nil, fmt.Errorf("component: core module at byte offset %#x: %w", m.def.Offset, err)
-			}
-			return nil, fmt.Errorf("component: linking: generated module %d: %w", i, err)
-		}
-		c.compiled[i] = cm
-	}
-	if err := c.instantiateHostModule(ctx); err != nil {
+	if err := c.compileEngines(ctx); err != nil {
 		return nil, err
 	}
 	c.funcs = collectFuncs(nil, p.exports)
-	ok = true
 	return c, nil
 }
 
@@ -198,18 +193,13 @@ func (c *Component) Size() int { return c.size }
 // PackageDocs returns the component's package-docs custom section, or nil.
 func (c *Component) PackageDocs() []byte { return c.bin.PackageDocs }
 
-// Close releases the compiled code. Open instances must be closed first.
+// Close releases the compiled code once the instances still open close.
 func (c *Component) Close(ctx context.Context) error {
-	var err error
-	c.closeOnce.Do(func() {
-		if c.hostMod != nil {
-			err = errors.Join(err, c.hostMod.Close(ctx))
-		}
-		for _, cm := range c.compiled {
-			if cm != nil {
-				err = errors.Join(err, cm.Close(ctx))
-			}
-		}
-	})
-	return err
+	if c.closed.Swap(true) {
+		return nil
+	}
+	if e := c.eng.Swap(nil); e != nil {
+		e.release()
+	}
+	return nil
 }
