@@ -60,7 +60,7 @@ testdata: deps-test
 test: fmtcheck vet nocgo testdata test-race test-gui test-editor-clis
 
 ## test-editor-clis: the editors' own CLIs (pinned, from npm) see what `tapedeck clients connect` writes.
-test-editor-clis: deps-test build-nogui
+test-editor-clis: deps-test
 	scripts/test-editor-clis.sh
 
 fmtcheck:
@@ -83,10 +83,14 @@ test-race: testdata
 test-gui: deps-test
 	$(GO) test -timeout 20m $(GUI_PKGS)
 
-## bench: the speed figures each issue names, with ratios against baselines from the same run.
+## bench: the speed figures each issue names, beside the same work done by a reference
+## (jco transpile + node, or a native Go tool) measured in the same run, with ratios.
 bench: testdata
 	mkdir -p $(TAPEDECK_TEST_CACHE_DIR)
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2s $(NOGUI_PKGS) | tee $(BUILD)/bench.txt
+	TAPEDECK_BENCH=1 TAPEDECK_BENCH_OUT=$(BUILD)/speed-report.txt \
+		$(GO) test -count=1 -run 'SpeedReport' -v $(NOGUI_PKGS) | grep -v '^=== RUN'
+	$(GO) test -run '^$$' -bench . -benchmem $(NOGUI_PKGS) | tee $(BUILD)/bench.txt
+	@echo; echo "speed report (also in build/speed-report.txt):"; cat $(BUILD)/speed-report.txt
 
 ## fuzz: run each fuzz target briefly (FUZZTIME=30s by default); the corpus lives in testdata/fuzz.
 FUZZTIME ?= 30s
