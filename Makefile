@@ -20,7 +20,7 @@ GUI_PKGS   := ./app/... .
 GO_SOURCES := $(shell find . -name '*.go' -not -path './build/*' 2>/dev/null) go.mod go.sum
 
 .PHONY: all run build build-nogui deps deps-test testdata test test-go test-race test-gui \
-        test-editor-clis vet fmtcheck nocgo bench fuzz clean
+        test-editor-clis warm-cache vet fmtcheck nocgo bench fuzz clean
 
 all: build
 
@@ -76,9 +76,15 @@ nocgo:
 	CGO_ENABLED=0 $(GO) build $(NOGUI_PKGS)
 	CGO_ENABLED=0 $(GO) build -tags nogui -o /dev/null .
 
-test-race: testdata
-	mkdir -p $(TAPEDECK_TEST_CACHE_DIR)
+test-race: testdata warm-cache
 	$(GO) test -race -timeout 30m $(NOGUI_PKGS)
+
+# warm-cache compiles every test component once, natively and without the race
+# detector, into the shared cache, so the packages tested in parallel under
+# -race load them rather than each compiling them again.
+warm-cache: testdata
+	mkdir -p $(TAPEDECK_TEST_CACHE_DIR)
+	$(GO) test -count=1 -run 'TestToolchainComponents|TestCustomHostImport' ./sandbox/component/
 
 test-gui: deps-test
 	$(GO) test -timeout 20m $(GUI_PKGS)
