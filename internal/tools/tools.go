@@ -1,7 +1,8 @@
 //go:build tools
 
-// This file pins the project's required dependencies in go.mod before code imports them all.
-
+// Package tools pins dependencies in go.mod that the code reaches only from
+// some builds (Fyne from the desktop build, the OCI registry from tests).
+// It is never compiled.
 package tools
 
 import (
