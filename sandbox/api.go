@@ -293,4 +293,8 @@ var (
 	// ErrAgentGrantRefused: an agent asked to widen a policy where nobody
 	// can approve it (headless, without --allow-agent-grants).
 	ErrAgentGrantRefused = errors.New("headless Tapedeck does not let agents grant permissions")
+	// ErrNoOneToAsk: a Prompter has no way to reach a person for this
+	// request (the MCP client cannot show a question, or an answer through
+	// it may not widen a policy). The Host then acts as when headless.
+	ErrNoOneToAsk = errors.New("no one can be asked")
 )

@@ -227,6 +227,11 @@ func (c *CallGate) ask(ctx context.Context, a policy.Access) (bool, error) {
 			// The call itself was cancelled while the question was open.
 			return false, ctx.Err()
 		}
+		if errors.Is(err, ErrNoOneToAsk) {
+			return false, c.deny(&access.DeniedError{Access: a,
+				Reason: "the policy does not allow it and no one could be asked",
+				Hint:   hint(cfg.Component, a, policy.Decision{})})
+		}
 		reason := "the question could not be asked: " + err.Error()
 		if errors.Is(err, context.DeadlineExceeded) {
 			reason = fmt.Sprintf("no answer within %s", cfg.PromptTimeout)

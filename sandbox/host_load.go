@@ -230,7 +230,7 @@ func (h *Host) Load(ctx context.Context, uri string, opts LoadOptions) (*LoadRes
 		if old.Digest != fetched.Digest && hasRules(old.Policy) {
 			carry, err := h.approve(ctx, AccessRequest{Component: id, Client: opts.Client, Proposal: string(old.Policy),
 				Why: fmt.Sprintf("New code was loaded as %s (%s, was %s). Should it keep the permissions the old code had?", id, short(fetched.Digest), short(old.Digest))})
-			if err != nil {
+			if err != nil && !errors.Is(err, ErrNoOneToAsk) {
 				return nil, err
 			}
 			if !carry {
@@ -247,7 +247,7 @@ func (h *Host) Load(ctx context.Context, uri string, opts LoadOptions) (*LoadRes
 			if !trusted {
 				trusted, err = h.approve(ctx, AccessRequest{Component: id, Client: opts.Client, Proposal: string(fetched.BundledPolicy),
 					Why: "This component came with a policy (from " + fetched.BundledPolicySource + "). Apply it?"})
-				if err != nil {
+				if err != nil && !errors.Is(err, ErrNoOneToAsk) {
 					return nil, err
 				}
 			}
@@ -339,12 +339,14 @@ func short(digest string) string {
 	return d
 }
 
-// approve asks a person to approve a proposal; false when no one can be
-// asked. A ctx error is returned as an error.
+// approve asks a person to approve a proposal. It returns ErrNoOneToAsk
+// when no one can be asked (headless, or a Prompter that cannot reach a
+// person for it), and a ctx error when the request was cancelled; any
+// other failure to get an answer is a refusal.
 func (h *Host) approve(ctx context.Context, req AccessRequest) (bool, error) {
 	p := h.currentPrompter()
 	if p == nil {
-		return false, nil
+		return false, ErrNoOneToAsk
 	}
 	req.ID = "p" + fmt.Sprint(askSeq.Add(1))
 	req.Grant = true
@@ -357,6 +359,9 @@ func (h *Host) approve(ctx context.Context, req AccessRequest) (bool, error) {
 	if err != nil {
 		if ctx.Err() != nil {
 			return false, ctx.Err()
+		}
+		if errors.Is(err, ErrNoOneToAsk) {
+			return false, err
 		}
 		return false, nil
 	}

@@ -32,20 +32,18 @@ func (h *Host) Grant(ctx context.Context, id string, p Permission, by Client) er
 		return err
 	}
 	if !byPerson(by) {
-		prompter := h.currentPrompter()
+		ok, err := h.approve(ctx, AccessRequest{Component: id, Client: by, Access: p.access(),
+			Why: fmt.Sprintf("%s asks to always allow %s for %s.", by, desc, id)})
 		switch {
-		case prompter != nil:
-			ok, err := h.approve(ctx, AccessRequest{Component: id, Client: by, Access: p.access(),
-				Why: fmt.Sprintf("%s asks to always allow %s for %s.", by, desc, id)})
-			if err != nil {
-				return err
+		case errors.Is(err, ErrNoOneToAsk):
+			if !h.opts.AllowAgentGrants {
+				return fmt.Errorf("grant %s to %s: %w; a person can grant it with `tapedeck permission grant %s`, or start the server with --allow-agent-grants",
+					desc, id, ErrAgentGrantRefused, p.cliArgs(id))
 			}
-			if !ok {
-				return fmt.Errorf("grant %s to %s: %w", desc, id, ErrDenied)
-			}
-		case !h.opts.AllowAgentGrants:
-			return fmt.Errorf("grant %s to %s: %w; a person can grant it with `tapedeck permission grant %s`, or start the server with --allow-agent-grants",
-				desc, id, ErrAgentGrantRefused, p.cliArgs(id))
+		case err != nil:
+			return err
+		case !ok:
+			return fmt.Errorf("grant %s to %s: %w", desc, id, ErrDenied)
 		}
 	}
 	if err := l.gate.Edit("granted "+desc, edit); err != nil {

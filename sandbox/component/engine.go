@@ -11,12 +11,12 @@ import (
 	"github.com/tetratelabs/wazero/api"
 )
 
-// InterpreterAfter is how long Compile waits for native code before it
+// DefaultInterpreterAfter is how long Compile waits for native code before it
 // serves a component from wazero's interpreter while the compiler finishes
 // in the background. Code already in the on-disk cache loads well within it
 // (0.16–0.26 s for a 12 MB JavaScript engine); compiling that engine afresh
 // takes 5–7 s, which a person waiting for a first answer should not.
-const InterpreterAfter = 300 * time.Millisecond
+const DefaultInterpreterAfter = 300 * time.Millisecond
 
 // engine is a component's compiled code on one wazero runtime: its core
 // modules and the host module of its canon lowers. A Component starts on
@@ -84,7 +84,8 @@ func (c *Component) buildEngine(ctx context.Context, wz wazero.Runtime, interpre
 }
 
 // compileEngines gives c an engine: the compiler's if it is ready within
-// InterpreterAfter, else the interpreter's at once and the compiler's later.
+// the runtime's InterpreterAfter, else the interpreter's at once and the
+// compiler's later.
 func (c *Component) compileEngines(ctx context.Context) error {
 	r := c.rt
 	type result struct {
@@ -95,11 +96,13 @@ func (c *Component) compileEngines(ctx context.Context) error {
 	// The compiler goes on after Compile returns: detach it from ctx's
 	// cancellation but not from its values.
 	bg := context.WithoutCancel(ctx)
+	r.background.Add(1)
 	go func() {
+		defer r.background.Done()
 		e, err := c.buildEngine(bg, r.wz, r.interpreterOnly)
 		done <- result{e, err}
 	}()
-	wait := InterpreterAfter
+	wait := r.interpAfter
 	if r.interp == nil {
 		wait = -1
 	}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/tetratelabs/wazero"
 
@@ -32,9 +33,13 @@ type Config struct {
 	Interpreter bool
 
 	// NoInterpreterFirst makes Compile wait for native code however long
-	// it takes, instead of serving from the interpreter meanwhile (see
-	// InterpreterAfter). Benchmarks of steady-state speed set it.
+	// it takes, instead of serving from the interpreter meanwhile.
+	// Benchmarks of steady-state speed set it.
 	NoInterpreterFirst bool
+
+	// InterpreterAfter is how long Compile waits for native code before it
+	// serves from the interpreter; zero means DefaultInterpreterAfter.
+	InterpreterAfter time.Duration
 }
 
 // Runtime compiles and runs components. It is safe for concurrent use; one
@@ -43,9 +48,14 @@ type Runtime struct {
 	wz              wazero.Runtime // the compiler's (or the interpreter's, with Config.Interpreter)
 	interp          wazero.Runtime // the interpreter's, for first calls while native code compiles; may be nil
 	interpreterOnly bool
+	interpAfter     time.Duration
 	cache           wazero.CompilationCache
 	hosts           *Registry
 	nextID          atomic.Uint64
+	// background counts compilations still running after Compile returned
+	// (native code for a component served from the interpreter meanwhile);
+	// Close waits for them, as wazero must not be closed under a compiler.
+	background sync.WaitGroup
 }
 
 // NewRuntime returns a Runtime configured by cfg.
@@ -70,14 +80,21 @@ func NewRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 	}
 	r.wz = wazero.NewRuntimeWithConfig(ctx, rc)
 	r.interpreterOnly = cfg.Interpreter
+	r.interpAfter = cfg.InterpreterAfter
+	if r.interpAfter <= 0 {
+		r.interpAfter = DefaultInterpreterAfter
+	}
 	if !cfg.Interpreter && !cfg.NoInterpreterFirst {
 		r.interp = wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter().WithCloseOnContextDone(true))
 	}
 	return r, nil
 }
 
-// Close releases everything the runtime compiled and every instance still open.
+// Close releases everything the runtime compiled and every instance still
+// open. It first waits for compilations still running in the background
+// (seconds, for a large component loaded moments ago).
 func (r *Runtime) Close(ctx context.Context) error {
+	r.background.Wait()
 	err := r.wz.Close(ctx)
 	if r.interp != nil {
 		err = errors.Join(err, r.interp.Close(ctx))
