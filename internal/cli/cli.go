@@ -85,6 +85,8 @@ func commands() []*Command {
 		inspectCmd,
 		callCmd,
 		serveCmd, mcpCmd,
+		componentCmd, policyCmd, permissionCmd, secretCmd, toolCmd,
+		registryCmd, logsCmd, configCmd, doctorCmd,
 	}
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].Name < cmds[j].Name })
 	return cmds

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"tapedeck.dev/tapedeck/internal/control"
+	"tapedeck.dev/tapedeck/internal/owner"
 	"tapedeck.dev/tapedeck/internal/ownerlock"
 	"tapedeck.dev/tapedeck/internal/paths"
 	"tapedeck.dev/tapedeck/mcpbridge"
@@ -57,6 +59,9 @@ type backendSetup struct {
 	Catalog []mcpbridge.CatalogEntry
 	// Close releases the backend; may be nil.
 	Close func()
+	// Owner is the opened data dir behind Backend, for the control socket;
+	// nil in tests with a fake backend.
+	Owner *owner.Owner
 }
 
 // newBackend builds the sandbox Host for serve; tests replace it with a fake.
@@ -64,7 +69,6 @@ var newBackend = openOwner
 
 // handoverDrainTimeout bounds how long a hand-over waits for calls in flight.
 const handoverDrainTimeout = 30 * time.Second
-
 
 func runServe(ctx context.Context, env *Env, args []string) error {
 	fs := newFlagSet(env, "serve", serveArgs)
@@ -153,6 +157,15 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	}
 	logger.Info("serving MCP", "socket", socket)
 	run(func() error { return srv.ServeSocket(ctx, ln) })
+	if setup.Owner != nil {
+		// The person's own commands (grants, secrets, settings) reach the
+		// owner on a socket of their own, which no relay forwards to.
+		cln, err := control.Listen(control.SocketPath(socket), lock)
+		if err != nil {
+			return err
+		}
+		run(func() error { return control.Serve(ctx, cln, setup.Owner) })
+	}
 	go func() {
 		select {
 		case <-ctx.Done():
