@@ -23,20 +23,35 @@
 //	clocks.go      wasi:clocks/wall-clock and monotonic-clock
 //	random.go      wasi:random/random, insecure, insecure-seed
 //	cli.go         wasi:cli: environment, exit, stdin/stdout/stderr, terminal-*
-//	filesystem.go  wasi:filesystem/types and preopens: no preopens, every operation denied
-//	sockets.go     wasi:sockets/*: creating a socket and resolving a name are denied
-//	http.go        wasi:http/types (requests can be built) and outgoing-handler (denied)
+//	filesystem.go  wasi:filesystem/types and preopens: the host's files under one
+//	               preopen "/", every path decided by the call's access.Checker
+//	               (unix; filesystem_other.go denies everything elsewhere)
+//	fsresolve_unix.go  walking a guest path to the real path decided on
+//	sockets.go     wasi:sockets/*: TCP connect and name lookup decided by the
+//	               checker; listening and UDP refused
+//	http.go        wasi:http/types: fields, outgoing requests and responses, options
+//	http_send.go   wasi:http/outgoing-handler and the incoming side it returns
+//	authority.go   the strict parse of a request's authority and Host header
+//	dial.go        decide the name, resolve it, re-check each address, dial it
+//	pipe.go        the streams behind a response body and a TCP connection
 //	store.go       wasi:config/store: served from Config.Store, empty by default
 //	host.go        Config, Limits, Host, the per-instance state and its caps
 //
 // # Deny by default
 //
-// Nothing here reaches outside the process: there are no preopened
-// directories, no sockets and no HTTP; the environment and the config store
-// are empty unless Config fills them. A guest that asks gets the WASI error
+// Nothing here reaches outside the process unless the call's access.Checker
+// (package access) allows it: a file is read or written only when the
+// checker allows its real path, and with no checker in the call's context
+// every path is denied. A connection (wasi:http or wasi:sockets) is made
+// only when the checker allows its scheme, host and port, decided before the
+// name is resolved, and then each address it resolves to (CheckAddress), so
+// a name cannot lead to loopback, private or link-local addresses the policy
+// does not name; no proxy from the environment is used and no redirect is
+// followed. The environment and the config store are empty unless Config
+// fills them. A guest that asks gets the WASI error
 // code for "access denied" of each interface, never a trap. (Methods of
-// objects this host never creates, such as a TCP socket or an incoming HTTP
-// response, trap as unreachable: the runtime cannot hand the guest one.)
+// objects this host never creates, such as a UDP socket or an incoming HTTP
+// request, trap as unreachable: the runtime cannot hand the guest one.)
 //
 // The policy-driven host (issue 3) replaces the deny providers file by file
 // (filesystem.go, sockets.go, outgoing-handler in http.go) and fills

@@ -12,7 +12,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"path"
 	"strings"
 	"sync"
 	"syscall"
@@ -47,8 +46,9 @@ import (
 // Two things are decided on a path other than the one operated on, both to
 // avoid asking a person about paths a guest did not name:
 //   - when a path does not resolve (a missing component, a dangling link),
-//     its lexical form is decided first, so the error code cannot tell a
-//     guest what exists where it may not look;
+//     the path as far as it resolved, with the rest appended, is decided
+//     first, so the error code cannot tell a guest what exists where it may
+//     not look;
 //   - metadata-hash-at of a single name (an entry of the directory, or
 //     "..") is decided on the directory, since the preview1 adapter asks it
 //     for every entry it lists (to fill d_ino) and an opaque hash says no
@@ -531,8 +531,9 @@ func (fs *fsHost) resolve(ctx context.Context, d *descriptor, p string, follow, 
 		return err
 	})
 	if err != nil {
-		if !strings.HasPrefix(p, "/") && p != "" {
-			if derr := allow(ctx, path.Join(d.path, p), write); derr != nil {
+		var walk *walkError
+		if errors.As(err, &walk) {
+			if derr := allow(ctx, walk.Path, write); derr != nil {
 				return nil, derr
 			}
 		}
@@ -634,7 +635,7 @@ func (fs *fsHost) openAt(ctx context.Context, d *descriptor, args []any) (any, e
 		unix.Close(fd)
 		return nil, err
 	}
-	nd := &descriptor{file: os.NewFile(uintptr(fd), r.path), path: r.path, kind: kindOf(fst.Mode), read: read, write: write}
+	nd := &descriptor{file: os.NewFile(uintptr(fd), r.path), path: r.path, kind: kindOf(uint32(fst.Mode)), read: read, write: write}
 	if err := st.track(&nd.tracked, "descriptor", false); err != nil {
 		nd.file.Close()
 		return nil, err

@@ -76,33 +76,35 @@ func resolveAt(base int, basePath, p string, follow bool) (*resolved, error) {
 		return nil, err
 	}
 	curPath := basePath
+	comps := splitPath(p)
 	fail := func(err error) (*resolved, error) {
 		unix.Close(cur)
-		return nil, err
+		return nil, &walkError{Path: path.Join(append([]string{curPath}, comps...)...), Err: err}
 	}
-	comps := splitPath(p)
 	// A trailing slash ("dir/") names a directory: its final link is followed.
 	if strings.HasSuffix(p, "/") {
 		follow = true
 	}
 	links := 0
 	for len(comps) > 0 {
+		// comps[0] stays in comps until it has been walked, so that a
+		// failure names the path as far as it was resolved.
 		c := comps[0]
-		comps = comps[1:]
-		last := len(comps) == 0
+		last := len(comps) == 1
 		switch c {
 		case ".":
+			comps = comps[1:]
 			continue
 		case "..":
-			if curPath == "/" {
-				continue // the root's parent is the root, as in POSIX
+			if curPath != "/" { // the root's parent is the root, as in POSIX
+				up, err := openDirPath(cur, "..")
+				if err != nil {
+					return fail(err)
+				}
+				unix.Close(cur)
+				cur, curPath = up, path.Dir(curPath)
 			}
-			up, err := openDirPath(cur, "..")
-			if err != nil {
-				return fail(err)
-			}
-			unix.Close(cur)
-			cur, curPath = up, path.Dir(curPath)
+			comps = comps[1:]
 			continue
 		}
 		if len(c) > 255 {
@@ -141,11 +143,10 @@ func resolveAt(base int, basePath, p string, follow bool) (*resolved, error) {
 				unix.Close(cur)
 				cur, curPath = root, "/"
 			}
-			rest := splitPath(target)
 			if strings.HasSuffix(target, "/") && last {
 				follow = true
 			}
-			comps = append(rest, comps...)
+			comps = append(splitPath(target), comps[1:]...)
 			continue
 		}
 		if last {
@@ -153,12 +154,13 @@ func resolveAt(base int, basePath, p string, follow bool) (*resolved, error) {
 		}
 		// O_NOFOLLOW: if c became a link since the lstat, this fails
 		// instead of following it.
-		next, err := openDirPath(cur, c)
+		sub, err := openDirPath(cur, c)
 		if err != nil {
 			return fail(err)
 		}
 		unix.Close(cur)
-		cur, curPath = next, joinReal(curPath, c)
+		cur, curPath = sub, joinReal(curPath, c)
+		comps = comps[1:]
 	}
 	// The path ended on the directory itself ("", ".", "a/..").
 	r := &resolved{dir: cur, dirPath: curPath, name: ".", path: curPath, exists: true}
@@ -168,6 +170,17 @@ func resolveAt(base int, basePath, p string, follow bool) (*resolved, error) {
 	}
 	return r, nil
 }
+
+// walkError is a resolution that failed at Path: the real path as far as it
+// was resolved, then the components not yet walked. That is what the policy
+// decides before the guest may learn why the walk failed.
+type walkError struct {
+	Path string
+	Err  error
+}
+
+func (e *walkError) Error() string { return e.Path + ": " + e.Err.Error() }
+func (e *walkError) Unwrap() error { return e.Err }
 
 // splitPath returns p's components, without empty ones ("a//b/" → a, b).
 func splitPath(p string) []string {

@@ -155,7 +155,8 @@ func (c httpCodes) prepare(r *outgoingRequest, opts *requestOptions, limits Limi
 // response head arrived or the request failed.
 type futureResponse struct {
 	tracked
-	done chan struct{}
+	done   chan struct{}
+	cancel context.CancelFunc // ends the request: its dial, its wait and its body
 
 	mu        sync.Mutex
 	resp      *http.Response
@@ -180,13 +181,13 @@ func (f *futureResponse) settle(resp *http.Response, body *responseBody, err *ht
 func (f *futureResponse) Close() error {
 	f.mu.Lock()
 	f.abandoned = true
-	body := f.body
-	if f.taken {
-		body = nil // the incoming-response owns it
-	}
+	taken, body := f.taken, f.body
 	f.mu.Unlock()
-	if body != nil {
-		body.close()
+	if !taken { // else the incoming-response owns the request from here
+		f.cancel()
+		if body != nil {
+			body.close()
+		}
 	}
 	return f.tracked.Close()
 }
@@ -194,9 +195,10 @@ func (f *futureResponse) Close() error {
 // responseBody is a response's body and the connection slot it holds; it
 // is released once, by whoever holds it last.
 type responseBody struct {
-	body    io.ReadCloser
-	release func()
-	once    sync.Once
+	body         io.ReadCloser
+	betweenBytes time.Duration // the request's between-bytes timeout
+	release      func()
+	once         sync.Once
 }
 
 func (b *responseBody) close() {
@@ -302,7 +304,7 @@ func (h *Host) send(ctx context.Context, checker access.Checker, codes httpCodes
 		fail(classifyHTTPError(codes, err, connected.Load()))
 		return
 	}
-	f.settle(resp, &responseBody{body: resp.Body, release: func() {
+	f.settle(resp, &responseBody{body: resp.Body, betweenBytes: p.timeout.betweenBytes, release: func() {
 		release()
 		transport.CloseIdleConnections()
 	}}, nil)
@@ -347,8 +349,9 @@ func classifyHTTPError(c httpCodes, err error, connected bool) *httpError {
 
 // pumpBody copies a response body into p, ending it with io.EOF, the
 // error-code of a failure, or a *LimitError past maxBytes.
-func pumpBody(ctx context.Context, codes httpCodes, rb *responseBody, p *streamPipe, maxBytes int, betweenBytes time.Duration) {
+func pumpBody(ctx context.Context, codes httpCodes, rb *responseBody, p *streamPipe, maxBytes int) {
 	defer rb.close()
+	betweenBytes := rb.betweenBytes
 	buf := make([]byte, 32<<10)
 	total := 0
 	for {
@@ -455,12 +458,17 @@ func (h *Host) httpSendFuncs() (handle hostFn, incoming map[string]hostFn) {
 		if !ok {
 			return one(errValue(codes.code("connection-limit-reached", nil)))
 		}
-		f := &futureResponse{done: make(chan struct{})}
+		sendCtx, cancel := context.WithCancel(ctx)
+		f := &futureResponse{done: make(chan struct{}), cancel: cancel}
 		if err := st.track(&f.tracked, "future-incoming-response", false); err != nil {
+			cancel()
 			release()
 			return nil, err
 		}
-		go h.send(ctx, checker, codes, p, st.limits, f, release)
+		go h.send(sendCtx, checker, codes, p, st.limits, f, func() {
+			cancel()
+			release()
+		})
 		return one(okValue(handleValue(futureRes, f)))
 	}
 
@@ -575,7 +583,7 @@ func (h *Host) httpSendFuncs() (handle hostFn, incoming map[string]hostFn) {
 				return nil, err
 			}
 			b.streamTaken = true
-			go pumpBody(ctx, codes, b.body, pipe, st.limits.MaxResponseBytes, st.limits.BetweenBytesTimeout)
+			go pumpBody(ctx, codes, b.body, pipe, st.limits.MaxResponseBytes)
 			return one(okValue(s))
 		},
 		"[static]incoming-body.finish": func(ctx context.Context, args []any) ([]any, error) {

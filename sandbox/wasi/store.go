@@ -2,12 +2,14 @@ package wasi
 
 import (
 	"context"
+	"fmt"
 
 	"tapedeck.dev/tapedeck/sandbox/component/types"
 )
 
 // wasi:config/store@0.2.0-draft — served from Config.Store; without one the
-// store is empty.
+// store is empty. A store error reaches the guest as upstream, except when
+// the call's ctx is done: then the call ends.
 
 func (h *Host) storeFuncs() map[string]map[string]hostFn {
 	errT := h.valueType("wasi:config/store", "error")
@@ -26,6 +28,11 @@ func (h *Host) storeFuncs() map[string]map[string]hostFn {
 					return one(okValue(noneValue))
 				}
 				v, ok, err := h.cfg.Store.Get(ctx, key)
+				if err != nil && ctx.Err() != nil {
+					// The call ended while the key was decided (a person
+					// was being asked): end the guest's call too.
+					return nil, fmt.Errorf("wasi: config key %q: %w", key, err)
+				}
 				if err != nil {
 					return storeErr(err)
 				}

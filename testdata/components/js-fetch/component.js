@@ -8,7 +8,14 @@ async function get(url, headers) {
   } catch (err) {
     throw `fetch ${url}: ${err && err.message ? err.message : err}`;
   }
-  const body = await res.text();
+  // A body that fails mid-way (a stalled server, a dropped connection) must
+  // also become a string error: anything else thrown aborts the guest.
+  let body;
+  try {
+    body = await res.text();
+  } catch (err) {
+    throw `fetch ${url}: reading the body: ${err && err.message ? err.message : err}`;
+  }
   if (res.status < 200 || res.status > 299) {
     throw `fetch ${url}: HTTP ${res.status}: ${body.slice(0, 200)}`;
   }

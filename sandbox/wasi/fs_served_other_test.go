@@ -1,0 +1,6 @@
+//go:build !unix
+
+package wasi
+
+// fileSystemServed: elsewhere every wasi:filesystem operation is denied.
+const fileSystemServed = false
