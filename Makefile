@@ -20,7 +20,7 @@ GUI_PKGS   := ./app/... .
 GO_SOURCES := $(shell find . -name '*.go' -not -path './build/*' 2>/dev/null) go.mod go.sum
 
 .PHONY: all run build build-nogui deps deps-test testdata test test-go test-race test-gui \
-        test-editor-clis warm-cache vet fmtcheck nocgo bench fuzz clean
+        test-editor-clis test-mcp-clients warm-cache vet fmtcheck nocgo bench fuzz clean
 
 all: build
 
@@ -57,7 +57,12 @@ testdata: deps-test
 	scripts/build-components.sh $(TAPEDECK_TEST_COMPONENTS)
 
 ## test: everything CI runs.
-test: fmtcheck vet nocgo testdata test-race test-gui test-editor-clis
+test: fmtcheck vet nocgo testdata test-race test-gui test-editor-clis test-mcp-clients
+
+## test-mcp-clients: the MCP Inspector CLI, the TypeScript SDK client and the conformance suite
+## (pinned, from npm) against a headless Tapedeck.
+test-mcp-clients: testdata
+	scripts/test-mcp-clients.sh
 
 ## test-editor-clis: the editors' own CLIs (pinned, from npm) see what `tapedeck clients connect` writes.
 test-editor-clis: deps-test

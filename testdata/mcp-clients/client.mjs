@@ -1,0 +1,171 @@
+// client.mjs drives Tapedeck with the official TypeScript SDK client, as an
+// editor built on that SDK would: initialize, list the built-in tools, load
+// a component, see tools/list_changed, call one of its tools, be refused an
+// agent's grant (Tapedeck runs headless here), unload.
+//
+// It prints one line per check, "ok   NAME" or "FAIL NAME: why", for
+// scripts/test-mcp-clients.sh to count, and exits 1 when any check failed.
+//
+// Usage:
+//   node client.mjs stdio TAPEDECK DATA_DIR COMPONENT.wasm   (runs `TAPEDECK --data-dir DATA_DIR mcp`)
+//   node client.mjs http URL TOKEN COMPONENT.wasm            (Authorization: Bearer TOKEN)
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
+
+// Wassette's built-in tool names, which Tapedeck keeps (WASSETTE-COMPAT.md).
+const builtins = [
+  "load-component",
+  "unload-component",
+  "list-components",
+  "search-components",
+  "get-policy",
+  "grant-storage-permission",
+  "grant-network-permission",
+  "grant-environment-variable-permission",
+  "revoke-storage-permission",
+  "revoke-network-permission",
+  "revoke-environment-variable-permission",
+  "reset-permission",
+];
+
+// A bound on every wait, so a server that never answers fails the check
+// instead of hanging the run; the SDK's own request timeout is the same.
+const waitMs = 30_000;
+
+const [mode, target, secret, componentPath] = process.argv.slice(2);
+if (!["stdio", "http"].includes(mode) || !target || !secret || !componentPath) {
+  console.error("usage: node client.mjs stdio TAPEDECK DATA_DIR COMPONENT | http URL TOKEN COMPONENT");
+  process.exit(2);
+}
+const label = `ts-sdk/${mode}`;
+
+let failed = 0;
+function pass(name) {
+  console.log(`ok   ${label} ${name}`);
+}
+function fail(name, why) {
+  console.log(`FAIL ${label} ${name}: ${why}`);
+  failed++;
+}
+
+// check runs one step; a step that throws fails with the error's message.
+async function check(name, step) {
+  try {
+    const problem = await step();
+    if (problem) {
+      fail(name, problem);
+      return false;
+    }
+    pass(name);
+    return true;
+  } catch (err) {
+    fail(name, err?.message ?? String(err));
+    return false;
+  }
+}
+
+function withTimeout(promise, what) {
+  let timer;
+  const expired = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no ${what} within ${waitMs / 1000}s`)), waitMs);
+  });
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
+}
+
+function textOf(result) {
+  return (result.content ?? [])
+    .filter((c) => c.type === "text")
+    .map((c) => c.text)
+    .join("\n");
+}
+
+function transportFor() {
+  if (mode === "stdio") {
+    return new StdioClientTransport({
+      command: target,
+      args: ["--data-dir", secret, "mcp"],
+      // The SDK passes only a few variables through by default; HOME and
+      // PATH are what the relay and the owner it starts need.
+      env: { HOME: process.env.HOME, PATH: process.env.PATH },
+      stderr: "inherit",
+    });
+  }
+  return new StreamableHTTPClientTransport(new URL(target), {
+    requestInit: { headers: { Authorization: `Bearer ${secret}` } },
+  });
+}
+
+const client = new Client({ name: "tapedeck-test-ts-sdk", version: "1.0.0" });
+let listChanged = 0;
+let onListChanged = () => {};
+client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+  listChanged++;
+  onListChanged();
+});
+const opts = { timeout: waitMs };
+
+const connected = await check("initialize", async () => {
+  await withTimeout(client.connect(transportFor(), opts), "initialize result");
+  const info = client.getServerVersion();
+  if (info?.name !== "tapedeck") return `server calls itself ${JSON.stringify(info)}, want name "tapedeck"`;
+  if (!client.getServerCapabilities()?.tools?.listChanged) return "tools.listChanged capability not advertised";
+});
+
+if (connected) {
+  await check("tools/list-builtins", async () => {
+    const { tools } = await client.listTools({}, opts);
+    const names = tools.map((t) => t.name);
+    const missing = builtins.filter((b) => !names.includes(b));
+    if (missing.length) return `missing ${missing.join(", ")} (got ${names.join(", ")})`;
+    if (names.includes("add")) return "add listed before any component was loaded";
+  });
+
+  await check("load-component+list_changed", async () => {
+    const seen = listChanged;
+    const changed = new Promise((resolve) => {
+      onListChanged = () => listChanged > seen && resolve();
+    });
+    const res = await client.callTool({ name: "load-component", arguments: { path: componentPath } }, undefined, opts);
+    if (res.isError) return `load refused: ${textOf(res)}`;
+    if (res.structuredContent?.id !== "c-tool") return `load result ${JSON.stringify(res.structuredContent)}, want id c-tool`;
+    await withTimeout(changed, "notifications/tools/list_changed after the load");
+    const { tools } = await client.listTools({}, opts);
+    if (!tools.some((t) => t.name === "add")) return "add not in tools/list after the load";
+  });
+
+  await check("call-add", async () => {
+    const res = await client.callTool({ name: "add", arguments: { a: 2, b: 3 } }, undefined, opts);
+    if (res.isError) return `add failed: ${textOf(res)}`;
+    if (res.structuredContent?.result !== 5) return `structuredContent ${JSON.stringify(res.structuredContent)}, want {"result":5}`;
+    if (textOf(res).trim() !== "5") return `text copy ${JSON.stringify(textOf(res))}, want "5"`;
+  });
+
+  await check("grant-refused-headless", async () => {
+    const res = await client.callTool(
+      { name: "grant-network-permission", arguments: { component_id: "c-tool", details: { host: "example.com" } } },
+      undefined,
+      opts,
+    );
+    const text = textOf(res);
+    if (!res.isError) return `an agent's grant went through headless: ${text}`;
+    if (!text.includes("tapedeck permission grant network c-tool example.com"))
+      return `the refusal does not say how to grant from the CLI: ${text}`;
+  });
+
+  await check("unload-component", async () => {
+    const seen = listChanged;
+    const changed = new Promise((resolve) => {
+      onListChanged = () => listChanged > seen && resolve();
+    });
+    const res = await client.callTool({ name: "unload-component", arguments: { id: "c-tool" } }, undefined, opts);
+    if (res.isError) return `unload failed: ${textOf(res)}`;
+    await withTimeout(changed, "notifications/tools/list_changed after the unload");
+    const { tools } = await client.listTools({}, opts);
+    if (tools.some((t) => t.name === "add")) return "add still listed after the unload";
+  });
+}
+
+await client.close().catch(() => {});
+process.exit(failed ? 1 : 0);
