@@ -98,6 +98,7 @@ test-gui: deps-test
 ## (jco transpile + node, or a native Go tool) measured in the same run, with ratios.
 bench: testdata
 	mkdir -p $(TAPEDECK_TEST_CACHE_DIR)
+	rm -f $(BUILD)/speed-report.txt
 	TAPEDECK_BENCH=1 TAPEDECK_BENCH_OUT=$(BUILD)/speed-report.txt \
 		$(GO) test -count=1 -run 'SpeedReport' -v $(NOGUI_PKGS) | grep -v '^=== RUN'
 	$(GO) test -run '^$$' -bench . -benchmem $(NOGUI_PKGS) | tee $(BUILD)/bench.txt

@@ -149,7 +149,12 @@ func TestSpeedReport(t *testing.T) {
 	}
 	t.Log(b.String())
 	if out := os.Getenv("TAPEDECK_BENCH_OUT"); out != "" {
-		os.WriteFile(out, []byte(b.String()), 0o644)
+		f, err := os.OpenFile(out, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		f.WriteString(b.String())
 	}
 }
 
