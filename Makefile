@@ -91,8 +91,9 @@ warm-cache: testdata
 	mkdir -p $(TAPEDECK_TEST_CACHE_DIR)
 	$(GO) test -count=1 -run 'TestToolchainComponents|TestCustomHostImport' ./sandbox/component/
 
-test-gui: deps-test
+test-gui: deps-test build testdata
 	$(GO) test -timeout 20m $(GUI_PKGS)
+	scripts/test-gui.sh $(BUILD)
 
 ## bench: the speed figures each issue names, beside the same work done by a reference
 ## (jco transpile + node, or a native Go tool) measured in the same run, with ratios.

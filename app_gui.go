@@ -4,13 +4,173 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"tapedeck.dev/tapedeck/app/desktop"
+	"tapedeck.dev/tapedeck/app/handover"
+	"tapedeck.dev/tapedeck/app/ui"
+	"tapedeck.dev/tapedeck/internal/cli"
+	"tapedeck.dev/tapedeck/internal/control"
+	"tapedeck.dev/tapedeck/internal/owner"
+	"tapedeck.dev/tapedeck/internal/paths"
+	"tapedeck.dev/tapedeck/mcpbridge"
+	"tapedeck.dev/tapedeck/mcpbridge/clients"
+	"tapedeck.dev/tapedeck/sandbox"
 )
 
-// runApp starts the desktop app.
-// TODO(issue 5): the Fyne tray app; until then this explains what is there.
+// runApp starts the desktop app as the owner of the data dir; with no
+// display it says so and runs the headless server instead.
 func runApp(ctx context.Context) int {
-	fmt.Fprintln(os.Stderr, "tapedeck: the desktop app is not built yet; run 'tapedeck help' for the commands")
-	return 2
+	if !hasDisplay() {
+		fmt.Fprintln(os.Stderr, "tapedeck: no display ($DISPLAY and $WAYLAND_DISPLAY are empty): running the headless server instead (tapedeck serve)")
+		return cli.Run(ctx, &cli.Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}, []string{"serve"})
+	}
+	if err := startApp(ctx); err != nil {
+		if errors.Is(err, desktop.ErrAlreadyRunning) {
+			fmt.Fprintln(os.Stderr, "tapedeck: already running; its window was raised")
+			return 0
+		}
+		fmt.Fprintln(os.Stderr, "tapedeck:", err)
+		return 1
+	}
+	return 0
+}
+
+// startApp makes this process the owner of the data dir — taking over from
+// a headless owner (`tapedeck serve`, or the one `tapedeck mcp` started) if
+// one runs, so editors' relays reconnect to the app — serves MCP on the
+// data dir's socket and the person's control socket, and runs the app.
+func startApp(ctx context.Context) error {
+	dirs, err := paths.Resolve(paths.Options{})
+	if err != nil {
+		return err
+	}
+	if err := paths.Ensure(dirs); err != nil {
+		return err
+	}
+	sock := filepath.Join(dirs.Data, "app.sock")
+	if dirs.Runtime != "" {
+		sock = filepath.Join(dirs.Runtime, "app.sock")
+	}
+	// A running app holds the owner lock: ask it to show itself instead.
+	if handover.Ask(ctx, sock) == nil {
+		return desktop.ErrAlreadyRunning
+	}
+	mcpSocket := paths.SocketPath(dirs)
+	tctx, cancel := context.WithTimeout(ctx, takeOverTimeout)
+	lock, err := mcpbridge.TakeOver(tctx, dirs.Data, mcpSocket, "the desktop app")
+	cancel()
+	if err != nil {
+		return fmt.Errorf("taking over the data dir from the running Tapedeck: %w", err)
+	}
+	defer lock.Close()
+	o, err := owner.Open(ctx, owner.Options{Dirs: dirs})
+	if err != nil {
+		return fmt.Errorf("starting the sandbox: %w", err)
+	}
+	defer o.Close(context.WithoutCancel(ctx))
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	catalog, err := owner.MCPCatalog()
+	if err != nil {
+		return err
+	}
+	srv := mcpbridge.New(o.Host, mcpbridge.Options{Version: cli.Version, Catalog: catalog, Logger: logger})
+	defer srv.Close()
+	ln, err := mcpbridge.ListenSocket(mcpSocket, lock)
+	if err != nil {
+		return err
+	}
+	cln, err := control.Listen(control.SocketPath(mcpSocket), lock)
+	if err != nil {
+		return err
+	}
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go func() {
+		if err := srv.ServeSocket(sctx, ln); err != nil && sctx.Err() == nil {
+			logger.Error("the MCP socket stopped", "error", err)
+		}
+	}()
+	go func() {
+		if err := control.Serve(sctx, cln, o); err != nil && sctx.Err() == nil {
+			logger.Error("the control socket stopped", "error", err)
+		}
+	}()
+	deps := desktop.Deps{
+		Host:           o.Host,
+		Settings:       hostSettings{o.Host},
+		Secrets:        o.Secrets,
+		ActivityDir:    dirs.Data,
+		HandoverSocket: sock,
+		Version:        cli.Version,
+		Logger:         logger,
+	}
+	if exe, err := clients.Executable(); err == nil {
+		deps.Editors = clients.New(clients.Options{Binary: exe})
+	}
+	return desktop.Run(ctx, deps)
+}
+
+// takeOverTimeout bounds the wait for a headless owner to finish its calls
+// in flight and hand the data dir over.
+const takeOverTimeout = 45 * time.Second
+
+// app is how the person's own changes from the app reach the Host.
+var app = sandbox.Client{Name: "Tapedeck app", Transport: "app"}
+
+// hostSettings adapts the Host's component settings to the windows'.
+type hostSettings struct{ h *sandbox.Host }
+
+func (s hostSettings) Settings(id string) (ui.Limits, map[string]string, error) {
+	st, err := s.h.Settings(id)
+	if err != nil {
+		return ui.Limits{}, nil, err
+	}
+	return ui.Limits{CallTimeout: st.CallTimeout, MemoryBytes: st.MemoryLimit}, st.Env, nil
+}
+
+func (s hostSettings) SetEnabled(ctx context.Context, id string, enabled bool) error {
+	return s.h.SetEnabled(ctx, id, enabled, app)
+}
+
+func (s hostSettings) SetLimits(ctx context.Context, id string, l ui.Limits) error {
+	st, err := s.h.Settings(id)
+	if err != nil {
+		return err
+	}
+	st.CallTimeout, st.MemoryLimit = l.CallTimeout, l.MemoryBytes
+	return s.h.SetSettings(ctx, id, st, app)
+}
+
+func (s hostSettings) SetEnv(ctx context.Context, id, key, value string) error {
+	st, err := s.h.Settings(id)
+	if err != nil {
+		return err
+	}
+	env := map[string]string{}
+	for k, v := range st.Env {
+		env[k] = v
+	}
+	if value == "" {
+		delete(env, key)
+	} else {
+		env[key] = value
+	}
+	st.Env = env
+	return s.h.SetSettings(ctx, id, st, app)
+}
+
+// hasDisplay reports whether a desktop session can show windows. macOS and
+// Windows always can; elsewhere it takes X11 or Wayland.
+func hasDisplay() bool {
+	if runtime.GOOS == "darwin" || runtime.GOOS == "windows" {
+		return true
+	}
+	return os.Getenv("DISPLAY") != "" || os.Getenv("WAYLAND_DISPLAY") != ""
 }

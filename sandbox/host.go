@@ -175,13 +175,19 @@ func realPaths(paths []string) []string {
 func (h *Host) Close(ctx context.Context) error {
 	h.closeFn()
 	h.background.Wait()
-	h.mu.Lock()
+	// Pools are closed outside h.mu: an instance starting in a pool may be
+	// reading its environment, which takes h.mu.
+	h.mu.RLock()
+	var pools []*component.Pool
 	for _, l := range h.comps {
 		if pool := l.pool.Load(); pool != nil {
-			pool.Close()
+			pools = append(pools, pool)
 		}
 	}
-	h.mu.Unlock()
+	h.mu.RUnlock()
+	for _, pool := range pools {
+		pool.Close()
+	}
 	h.subsMu.Lock()
 	for ch := range h.subs {
 		close(ch)

@@ -71,10 +71,8 @@ func (h *Host) noTool(name string) error {
 }
 
 func (h *Host) call(ctx context.Context, l *loaded, fn *component.Func, req CallRequest) *CallResult {
-	timeout := l.settings.CallTimeout
-	if timeout <= 0 {
-		timeout = DefaultCallTimeout
-	}
+	limits := h.limits(l)
+	timeout := limits.Timeout
 	cg := l.gate.ForCall(req.Tool, req.Client)
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -94,7 +92,7 @@ func (h *Host) call(ctx context.Context, l *loaded, fn *component.Func, req Call
 	res := &CallResult{Stdout: string(output.Stdout), Stderr: string(output.Stderr)}
 	if err != nil {
 		res.IsError = true
-		res.Text = explain(err, l, timeout, cg.Denials())
+		res.Text = explain(err, limits, cg.Denials())
 		return res
 	}
 	res.Structured, res.Text = out.Structured, out.Text
@@ -107,7 +105,7 @@ func (h *Host) call(ctx context.Context, l *loaded, fn *component.Func, req Call
 }
 
 // explain turns a failed call into words a person or an agent can act on.
-func explain(err error, l *loaded, timeout time.Duration, denials []*access.DeniedError) string {
+func explain(err error, limits Limits, denials []*access.DeniedError) string {
 	var b strings.Builder
 	var ae *component.ArgumentError
 	var le *component.LimitError
@@ -115,7 +113,7 @@ func explain(err error, l *loaded, timeout time.Duration, denials []*access.Deni
 	case errors.As(err, &ae):
 		fmt.Fprintf(&b, "bad arguments: %v", ae)
 	case errors.Is(err, context.DeadlineExceeded):
-		fmt.Fprintf(&b, "the tool ran longer than its time limit (%s) and was stopped; raise it in the component's settings (Tapedeck tray) if it needs longer", timeout)
+		b.WriteString(limits.TimeoutMessage("raise it in the component's settings (the Tapedeck tray, or its call_timeout in <id>.tapedeck.json) if it needs longer"))
 	case errors.Is(err, context.Canceled):
 		b.WriteString("the call was cancelled")
 	case errors.As(err, &le):

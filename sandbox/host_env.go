@@ -2,10 +2,6 @@ package sandbox
 
 import (
 	"context"
-	"sort"
-
-	"tapedeck.dev/tapedeck/sandbox/access"
-	"tapedeck.dev/tapedeck/sandbox/policy"
 )
 
 type componentKey struct{}
@@ -22,44 +18,52 @@ func componentFrom(ctx context.Context) (string, bool) {
 	return id, ok
 }
 
-// value returns the value of a variable for component l: its secret, else
-// the value a person set, else Tapedeck's own environment.
-func (h *Host) value(l *loaded, key string) (string, bool) {
+// envSource is component l's environment and config store: keys from its
+// policy, values from its secrets, the values a person set, and Tapedeck's
+// own environment.
+func (h *Host) envSource(l *loaded) EnvSource {
+	src := EnvSource{
+		Policy:    l.gate.Policy,
+		Protected: h.protected,
+		Value: func(k string) (string, bool) {
+			v, ok := l.settings.Env[k]
+			return v, ok
+		},
+		Process: func(k string) (string, bool) {
+			v, ok := h.opts.Env[k]
+			return v, ok
+		},
+	}
 	if h.opts.Secrets != nil {
-		if v, err := h.opts.Secrets.Get(l.id, key); err == nil {
-			return v, true
+		src.Secret = func(k string) (string, bool) {
+			v, err := h.opts.Secrets.Get(l.id, k)
+			return v, err == nil
 		}
 	}
-	if v, ok := l.settings.Env[key]; ok {
-		return v, true
+	return src
+}
+
+// forContext returns the source of the component ctx belongs to.
+func (h *Host) forContext(ctx context.Context) (EnvSource, bool) {
+	id, ok := componentFrom(ctx)
+	if !ok {
+		return EnvSource{}, false
 	}
-	v, ok := h.opts.Env[key]
-	return v, ok
+	l, err := h.get(id)
+	if err != nil || l.gate == nil {
+		return EnvSource{}, false
+	}
+	return h.envSource(l), true
 }
 
 // environment serves wasi:cli/environment: exactly the keys the policy
 // allows that have a value, and no other key of any environment.
 func (h *Host) environment(ctx context.Context) ([][2]string, error) {
-	id, ok := componentFrom(ctx)
+	src, ok := h.forContext(ctx)
 	if !ok {
 		return nil, nil
 	}
-	l, err := h.get(id)
-	if err != nil || l.gate == nil {
-		return nil, nil
-	}
-	pol := l.gate.Policy()
-	var out [][2]string
-	for _, rule := range pol.Permissions().Environment.Allow {
-		if pol.Decide(policy.Env{Key: rule.Key}, h.protected).Verdict != policy.Allow {
-			continue // a deny rule wins
-		}
-		if v, ok := h.value(l, rule.Key); ok {
-			out = append(out, [2]string{rule.Key, v})
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i][0] < out[j][0] })
-	return out, nil
+	return src.Environment(ctx)
 }
 
 // configStore serves wasi:config/store from the same values as the
@@ -68,24 +72,17 @@ func (h *Host) environment(ctx context.Context) ([][2]string, error) {
 type configStore struct{ h *Host }
 
 func (s configStore) Get(ctx context.Context, key string) (string, bool, error) {
-	id, ok := componentFrom(ctx)
+	src, ok := s.h.forContext(ctx)
 	if !ok {
 		return "", false, nil
 	}
-	l, err := s.h.get(id)
-	if err != nil {
-		return "", false, nil
-	}
-	if err := access.FromContext(ctx).Check(ctx, policy.Config{Key: key}); err != nil {
-		if ctx.Err() != nil {
-			return "", false, ctx.Err()
-		}
-		return "", false, nil
-	}
-	v, ok := s.h.value(l, key)
-	return v, ok, nil
+	return src.Get(ctx, key)
 }
 
 func (s configStore) GetAll(ctx context.Context) ([][2]string, error) {
-	return s.h.environment(ctx)
+	src, ok := s.h.forContext(ctx)
+	if !ok {
+		return nil, nil
+	}
+	return src.GetAll(ctx)
 }

@@ -140,14 +140,16 @@ func (h *Host) finish(l *loaded, comp *component.Component, pol *policy.Policy, 
 }
 
 func (h *Host) instantiateOptions(l *loaded) component.InstantiateOptions {
-	var opts component.InstantiateOptions
+	return h.limits(l).InstantiateOptions()
+}
+
+// limits are component l's limits: its policy's, its settings over them.
+func (h *Host) limits(l *loaded) Limits {
+	var pol *policy.Policy
 	if l.gate != nil {
-		opts.MemoryLimit = uint64(l.gate.Policy().Limits().MemoryBytes)
+		pol = l.gate.Policy()
 	}
-	if l.settings.MemoryLimit > 0 {
-		opts.MemoryLimit = uint64(l.settings.MemoryLimit)
-	}
-	return opts
+	return LimitsFromPolicy(pol, LimitOverrides{Memory: l.settings.MemoryLimit, Timeout: l.settings.CallTimeout})
 }
 
 // rebuildToolsLocked recomputes the tool index. h.mu must be held.
@@ -270,6 +272,7 @@ func (h *Host) Load(ctx context.Context, uri string, opts LoadOptions) (*LoadRes
 	l := &loaded{id: id, source: fetched.Source, digest: fetched.Digest, size: int64(len(fetched.Bytes)),
 		settings: settings, ready: make(chan struct{}), at: time.Now()}
 	h.finish(l, comp, pol, nil)
+	res.Notes = append(res.Notes, h.limits(l).Warnings...)
 	meta := &store.Metadata{}
 	for _, t := range l.tools {
 		raw, _ := json.Marshal(toolSchema{Name: t.Name, Description: t.Description, InputSchema: t.InputSchema,

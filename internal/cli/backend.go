@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 
-	"tapedeck.dev/tapedeck/assets"
 	"tapedeck.dev/tapedeck/internal/owner"
 	"tapedeck.dev/tapedeck/mcpbridge"
 )
@@ -22,14 +21,10 @@ func openOwner(ctx context.Context, env *Env, opts serveOptions) (*backendSetup,
 	if err != nil {
 		return nil, err
 	}
-	entries, err := assets.Catalog()
+	catalog, err := owner.MCPCatalog()
 	if err != nil {
 		o.Close(ctx)
 		return nil, err
-	}
-	catalog := make([]mcpbridge.CatalogEntry, len(entries))
-	for i, e := range entries {
-		catalog[i] = mcpbridge.CatalogEntry{Name: e.Name, Description: e.Description, URI: e.URI}
 	}
 	return &backendSetup{Backend: o.Host, Catalog: catalog, Owner: o, Close: func() { o.Close(context.Background()) }}, nil
 }

@@ -14,7 +14,9 @@ import (
 	"path/filepath"
 	"strings"
 
+	"tapedeck.dev/tapedeck/assets"
 	"tapedeck.dev/tapedeck/internal/paths"
+	"tapedeck.dev/tapedeck/mcpbridge"
 	"tapedeck.dev/tapedeck/sandbox"
 	"tapedeck.dev/tapedeck/sandbox/activity"
 	"tapedeck.dev/tapedeck/sandbox/secrets"
@@ -108,4 +110,18 @@ func ownEnvironment(extra map[string]string) map[string]string {
 // Close stops the Host and closes the log.
 func (o *Owner) Close(ctx context.Context) error {
 	return errors.Join(o.Host.Close(ctx), o.Activity.Close())
+}
+
+// MCPCatalog is the shipped component catalog, as the MCP server's
+// search-components tool takes it.
+func MCPCatalog() ([]mcpbridge.CatalogEntry, error) {
+	entries, err := assets.Catalog()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]mcpbridge.CatalogEntry, len(entries))
+	for i, e := range entries {
+		out[i] = mcpbridge.CatalogEntry{Name: e.Name, Description: e.Description, URI: e.URI}
+	}
+	return out, nil
 }

@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# test-gui.sh runs the desktop app for real under Xvfb, with a real tray host
+# (xfce4-panel under its own DBus session bus), and checks what a person would:
+#
+#   1. end to end (app/desktop's test binary, TAPEDECK_GUI_E2E=1): an editor-side
+#      MCP client asks to widen a component's policy, the question window shows,
+#      xdotool clicks "Allow once", and the grant goes through;
+#   2. the real binary (build/tapedeck): its tray item registers with the
+#      StatusNotifierWatcher and its menu is readable over DBus (dbusmenu);
+#   3. the real binary with no session bus at all: its window opens instead of
+#      a tray, and quitting from it exits 0.
+#
+# Screenshots and logs go to build/test-output/. Usage (from the Makefile):
+#   scripts/test-gui.sh BUILD_DIR      # e.g. build
+set -euo pipefail
+
+build=$(cd "${1:-build}" && pwd)
+out="$build/test-output"
+mkdir -p "$out"
+export TAPEDECK_TEST_OUTPUT="$out"
+export FYNE_SCALE=1 LANG=C.UTF-8
+export TAPEDECK_TEST_COMPONENTS=${TAPEDECK_TEST_COMPONENTS:-$build/components}
+export TAPEDECK_TEST_CACHE_DIR=${TAPEDECK_TEST_CACHE_DIR:-$build/cache/wazero}
+
+# The tests get a home of their own below; keep Go's caches where they are.
+export GOPATH=${GOPATH:-$(go env GOPATH)} GOMODCACHE=${GOMODCACHE:-$(go env GOMODCACHE)} GOCACHE=${GOCACHE:-$(go env GOCACHE)}
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+fail() { echo "test-gui: FAIL: $*" >&2; exit 1; }
+
+# A display of our own: the first free number from 90.
+display=90
+while [ -e "/tmp/.X11-unix/X$display" ] || [ -e "/tmp/.X$display-lock" ]; do display=$((display + 1)); done
+Xvfb ":$display" -screen 0 1280x800x24 -nolisten tcp >"$out/xvfb.log" 2>&1 &
+pids+=($!)
+export DISPLAY=":$display"
+for _ in $(seq 100); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
+xdpyinfo >/dev/null 2>&1 || fail "Xvfb did not start (see $out/xvfb.log)"
+
+# A home for the panel and the app, with the panel's configuration provisioned
+# so xfce4-panel does not wait on its first-run "default or empty panel" dialog.
+export HOME="$work/home" XDG_CONFIG_HOME="$work/home/.config" XDG_DATA_HOME="$work/home/.local/share" \
+  XDG_CACHE_HOME="$work/home/.cache" XDG_RUNTIME_DIR="$work/run"
+mkdir -p "$XDG_CONFIG_HOME/xfce4/xfconf/xfce-perchannel-xml" "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
+cat >"$XDG_CONFIG_HOME/xfce4/xfconf/xfce-perchannel-xml/xfce4-panel.xml" <<'XML'
+<?xml version="1.0" encoding="UTF-8"?>
+<channel name="xfce4-panel" version="1.0">
+  <property name="configver" type="int" value="2"/>
+  <property name="panels" type="array">
+    <value type="int" value="1"/>
+    <property name="panel-1" type="empty">
+      <property name="position" type="string" value="p=6;x=0;y=0"/>
+      <property name="length" type="uint" value="100"/>
+      <property name="position-locked" type="bool" value="true"/>
+      <property name="size" type="uint" value="30"/>
+      <property name="plugin-ids" type="array">
+        <value type="int" value="1"/>
+      </property>
+    </property>
+  </property>
+  <property name="plugins" type="empty">
+    <property name="plugin-1" type="string" value="systray"/>
+  </property>
+</channel>
+XML
+
+# Inside one DBus session: start the panel, wait for its StatusNotifierWatcher.
+session_script="$work/session.sh"
+cat >"$session_script" <<'SESSION'
+#!/usr/bin/env bash
+set -euo pipefail
+xfce4-panel --disable-wm-check >"$TAPEDECK_TEST_OUTPUT/xfce4-panel.log" 2>&1 &
+panel=$!
+trap 'kill $panel 2>/dev/null || true' EXIT
+watcher() {
+  dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+    org.freedesktop.DBus.NameHasOwner string:org.kde.StatusNotifierWatcher 2>/dev/null | grep -q 'boolean true'
+}
+for _ in $(seq 300); do watcher && break; sleep 0.1; done
+watcher || { echo "test-gui: FAIL: xfce4-panel registered no StatusNotifierWatcher (see xfce4-panel.log)" >&2; exit 1; }
+"$@"
+SESSION
+chmod +x "$session_script"
+
+echo "test-gui: 1/3 end to end: an editor's grant request, the dialog, Allow once"
+(cd "$(dirname "$0")/.." && go test -c -o "$build/desktop.test" ./app/desktop)
+TAPEDECK_GUI_E2E=1 dbus-run-session -- "$session_script" "$build/desktop.test" 2>&1 | tee "$out/e2e.log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || fail "end to end (see $out/e2e.log)"
+grep -q '^PASS: GUI end-to-end' "$out/e2e.log" || fail "end to end did not report success"
+
+if [ ! -x "$build/tapedeck" ]; then
+  fail "$build/tapedeck is missing: run 'make build' first"
+fi
+
+echo "test-gui: 2/3 the tray item registers, its menu reads over DBus, a second launch hands over"
+tray_check="$work/tray.sh"
+cat >"$tray_check" <<'TRAY'
+#!/usr/bin/env bash
+set -euo pipefail
+"$TAPEDECK_BIN" >"$TAPEDECK_TEST_OUTPUT/tray-app.log" 2>&1 &
+app=$!
+trap 'kill $app 2>/dev/null || true' EXIT
+items() {
+  dbus-send --session --print-reply --dest=org.kde.StatusNotifierWatcher /StatusNotifierWatcher \
+    org.freedesktop.DBus.Properties.Get string:org.kde.StatusNotifierWatcher string:RegisteredStatusNotifierItems 2>/dev/null |
+    sed -n 's/.*string "\(.*\)".*/\1/p'
+}
+item=""
+for _ in $(seq 300); do item=$(items | head -1); [ -n "$item" ] && break; sleep 0.1; done
+[ -n "$item" ] || { echo "test-gui: FAIL: no tray item registered (see tray-app.log)" >&2; exit 1; }
+bus=${item%%/*}
+path=/${item#*/}
+[ "$path" = "/$bus" ] && path=/StatusNotifierItem
+menu=$(dbus-send --session --print-reply --dest="$bus" "$path" org.freedesktop.DBus.Properties.Get \
+  string:org.kde.StatusNotifierItem string:Menu | sed -n 's/.*object path "\(.*\)".*/\1/p')
+[ -n "$menu" ] || { echo "test-gui: FAIL: the tray item names no menu" >&2; exit 1; }
+layout=$(dbus-send --session --print-reply --dest="$bus" "$menu" com.canonical.dbusmenu.GetLayout \
+  int32:0 int32:-1 array:string:)
+echo "$layout" >"$TAPEDECK_TEST_OUTPUT/tray-menu.txt"
+for want in "Running" "Components…" "Connect editors…" "Activity…" "Pause all tools" "Start at login" "About Tapedeck" "Quit"; do
+  grep -qF "$want" <<<"$layout" || { echo "test-gui: FAIL: the tray menu lacks \"$want\" (see tray-menu.txt)" >&2; exit 1; }
+done
+import -window root "$TAPEDECK_TEST_OUTPUT/tray.png"
+# A second launch hands over to the running one and exits.
+second=$(timeout 60 "$TAPEDECK_BIN" 2>&1) || { echo "test-gui: FAIL: a second launch failed: $second" >&2; exit 1; }
+grep -q "already running" <<<"$second" || { echo "test-gui: FAIL: a second launch did not hand over: $second" >&2; exit 1; }
+kill -0 $app || { echo "test-gui: FAIL: the first instance is gone after a second launch" >&2; exit 1; }
+kill -TERM $app
+wait $app || true
+TRAY
+chmod +x "$tray_check"
+TAPEDECK_BIN="$build/tapedeck" dbus-run-session -- "$session_script" "$tray_check" || fail "tray (see $out/tray-app.log)"
+
+echo "test-gui: 3/3 no session bus: the window opens, Quit exits 0"
+rm -rf "$HOME/.local/share/tapedeck" # a fresh owner
+env -u DBUS_SESSION_BUS_ADDRESS "$build/tapedeck" >"$out/nobus-app.log" 2>&1 &
+app=$!
+pids+=($app)
+win=""
+# Polled rather than --sync: windows coming and going make xdotool's --sync fail with BadWindow.
+for _ in $(seq 600); do
+  win=$(xdotool search --onlyvisible --name '^Tapedeck$' 2>/dev/null | head -1) || true
+  [ -n "$win" ] && break
+  kill -0 $app 2>/dev/null || fail "the app exited instead of opening its window (see $out/nobus-app.log)"
+  sleep 0.2
+done
+[ -n "$win" ] || fail "no window opened without a session bus (see $out/nobus-app.log)"
+sleep 1 # let it paint for the screenshot (the result does not depend on it)
+import -window root "$out/nobus-window.png"
+# Keyboard to the Quit button: Tab moves focus through Components…, Activity…, Quit.
+xdotool windowfocus --sync "$win" key --window "$win" Tab Tab Tab space
+if ! timeout 60 tail --pid=$app -f /dev/null; then
+  fail "the app did not quit from its window"
+fi
+wait $app && status=0 || status=$?
+[ "$status" -eq 0 ] || fail "the app exited $status after Quit (see $out/nobus-app.log)"
+echo "test-gui: PASS (screenshots in $out)"
