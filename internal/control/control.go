@@ -21,7 +21,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net"
 	"os"
 	"strings"
@@ -29,6 +28,7 @@ import (
 	"time"
 
 	"tapedeck.dev/tapedeck/internal/owner"
+	"tapedeck.dev/tapedeck/mcpbridge"
 	"tapedeck.dev/tapedeck/internal/ownerlock"
 	"tapedeck.dev/tapedeck/internal/peercred"
 	"tapedeck.dev/tapedeck/sandbox"
@@ -82,26 +82,9 @@ var person = sandbox.Client{Name: "tapedeck", Transport: "cli"}
 // dir; lock is that ownership, and proves that a socket file already at
 // path was left by a dead owner, so it is removed.
 func Listen(path string, lock *ownerlock.Lock) (net.Listener, error) {
-	if lock == nil {
-		return nil, errors.New("listening on the control socket needs ownership of the data dir (an owner lock)")
-	}
-	if fi, err := os.Lstat(path); err == nil {
-		if fi.Mode().Type() != fs.ModeSocket {
-			return nil, fmt.Errorf("%s exists and is not a socket; move it away and start again", path)
-		}
-		if err := os.Remove(path); err != nil {
-			return nil, fmt.Errorf("removing the stale control socket %s: %w", path, err)
-		}
-	}
-	ln, err := net.Listen("unix", path)
-	if err != nil {
-		return nil, fmt.Errorf("listening on %s: %w", path, err)
-	}
-	if err := os.Chmod(path, 0o600); err != nil {
-		ln.Close()
-		return nil, fmt.Errorf("restricting %s to its owner: %w", path, err)
-	}
-	return ln, nil
+	// The same rules as the MCP socket: owner-only, stale files of a dead
+	// owner removed, anything else refused.
+	return mcpbridge.ListenSocket(path, lock)
 }
 
 // Serve answers requests on ln with o's Host, secrets and log until ctx is
