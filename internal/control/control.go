@@ -28,9 +28,9 @@ import (
 	"time"
 
 	"tapedeck.dev/tapedeck/internal/owner"
-	"tapedeck.dev/tapedeck/mcpbridge"
 	"tapedeck.dev/tapedeck/internal/ownerlock"
 	"tapedeck.dev/tapedeck/internal/peercred"
+	"tapedeck.dev/tapedeck/mcpbridge"
 	"tapedeck.dev/tapedeck/sandbox"
 	"tapedeck.dev/tapedeck/sandbox/activity"
 )
