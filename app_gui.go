@@ -111,9 +111,15 @@ func startApp(ctx context.Context) error {
 		Version:        cli.Version,
 		Logger:         logger,
 	}
-	if exe, err := clients.Executable(); err == nil {
-		deps.Editors = clients.New(clients.Options{Binary: exe})
+	// The Connect editors window lists the editors either way; from a binary
+	// in a temporary folder (as under `go run`) it cannot connect them, and
+	// its connect buttons say so.
+	exe, err := clients.Executable()
+	if err != nil {
+		logger.Warn("editors cannot be connected to this binary", "reason", err)
+		exe = ""
 	}
+	deps.Editors = clients.New(clients.Options{Binary: exe})
 	return desktop.Run(ctx, deps)
 }
 
