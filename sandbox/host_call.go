@@ -96,6 +96,10 @@ func (h *Host) call(ctx context.Context, l *loaded, fn *component.Func, req Call
 		return res
 	}
 	res.Structured, res.Text = out.Structured, out.Text
+	if err := inst.MemoryLimitReached(); err != nil {
+		// The guest coped with less memory than it asked for: say why.
+		res.Text += "\n\nNote: " + err.Error()
+	}
 	if denials := cg.Denials(); len(denials) > 0 && looksLikeFailure(out.Structured) {
 		// The tool reported a failure of its own (a WIT err); say what was
 		// refused, since that is likely why.

@@ -150,6 +150,9 @@ func runCall(ctx context.Context, env *Env, args []string) error {
 	res, err := inst.CallJSON(cctx, tool.Func, json.RawMessage(*argsJSON))
 	showGuestOutput(env, inst, wasiHost)
 	showDenials(env, cg.Denials())
+	if lerr := inst.MemoryLimitReached(); lerr != nil && err == nil {
+		fmt.Fprintf(env.Stderr, "note: %v\n", lerr)
+	}
 	if err != nil {
 		var ae *component.ArgumentError
 		switch {

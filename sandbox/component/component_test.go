@@ -266,6 +266,10 @@ func TestMemoryLimit(t *testing.T) {
 	if got.Result >= 8 {
 		t.Fatalf("alloc-mb(64) under an 8 MiB limit got %d MiB", got.Result)
 	}
+	var le *component.LimitError
+	if err := inst.MemoryLimitReached(); !errors.As(err, &le) || !strings.Contains(err.Error(), "8 MiB") {
+		t.Fatalf("MemoryLimitReached() = %v, want the limit named", err)
+	}
 }
 
 func TestConcurrentCallsOnOneComponent(t *testing.T) {

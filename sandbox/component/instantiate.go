@@ -191,6 +191,17 @@ func exitResult(err error, ft *types.Func) ([]any, bool) {
 	return nil, false
 }
 
+// MemoryLimitReached returns a *LimitError when the instance asked for more
+// memory than its limit allowed at some point, nil otherwise. A guest that
+// handles a failed allocation goes on with less memory, so its call may
+// succeed; this says why it had less.
+func (i *Instance) MemoryLimitReached() error {
+	if i.link == nil {
+		return nil
+	}
+	return i.link.budget.err()
+}
+
 // TrapError is a call that ended because the guest trapped or misbehaved.
 type TrapError struct {
 	Err error
