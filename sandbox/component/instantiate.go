@@ -270,7 +270,7 @@ func (l *linked) coreFunc(ref coreRef) (api.Function, error) {
 }
 
 func (l *linked) bindOpts(o optsPlan) (*abi.Options, error) {
-	opts := &abi.Options{Instance: l.abi, Encoding: abi.StringEncoding(o.encoding)}
+	opts := &abi.Options{Instance: l.abi, Encoding: o.encoding}
 	if o.memory != nil {
 		if o.memory.Step == hostStep || l.mods[o.memory.Step] == nil {
 			return nil, errors.New("component: linking: a canonical option names a memory that does not exist yet")

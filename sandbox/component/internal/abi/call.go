@@ -19,6 +19,7 @@ const (
 	Latin1UTF16
 )
 
+// String returns the encoding as the text format spells it.
 func (e StringEncoding) String() string {
 	switch e {
 	case UTF8:

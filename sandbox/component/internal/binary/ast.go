@@ -6,6 +6,8 @@ import (
 
 	"github.com/tetratelabs/wazero/api"
 
+	"tapedeck.dev/tapedeck/sandbox/component/internal/abi"
+
 	"tapedeck.dev/tapedeck/sandbox/component/types"
 )
 
@@ -330,28 +332,16 @@ type Canon struct {
 	Resource *types.Resource
 }
 
-// StringEncoding is the canonical string-encoding option.
-type StringEncoding uint8
+// StringEncoding is the canonical string-encoding option: the canonical
+// ABI's own type, so the decoder and the ABI cannot disagree on its values.
+type StringEncoding = abi.StringEncoding
 
 // The string encodings; the default is UTF8.
 const (
-	UTF8 StringEncoding = iota
-	UTF16
-	Latin1UTF16
+	UTF8        = abi.UTF8
+	UTF16       = abi.UTF16
+	Latin1UTF16 = abi.Latin1UTF16
 )
-
-// String returns the encoding as the text format spells it.
-func (e StringEncoding) String() string {
-	switch e {
-	case UTF8:
-		return "utf8"
-	case UTF16:
-		return "utf16"
-	case Latin1UTF16:
-		return "latin1+utf16"
-	}
-	return fmt.Sprintf("string-encoding(%d)", uint8(e))
-}
 
 // CanonOptions are the canonical options of a lift or lower. Memory, Realloc
 // and PostReturn are core indices, valid only when the matching Has field is set.
