@@ -7,7 +7,10 @@
 // socket, retrying as the owner starts. When the owner goes away mid-session
 // — a tray app taking over from a headless owner, or a crash — Run connects
 // to the next owner and replays the editor's initialize handshake on its
-// behalf, so the editor's session continues.
+// behalf, so the editor's session continues. Requests the lost owner was
+// still handling are answered with a JSON-RPC error at once (see
+// ownerLostMessage), so the editor never waits for an answer that cannot
+// come.
 //
 //	err := relay.Run(ctx, os.Stdin, os.Stdout, relay.Options{
 //		Socket:     paths.SocketPath(dirs),
@@ -24,6 +27,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"slices"
 	"sync"
 	"syscall"
@@ -32,7 +36,8 @@ import (
 
 // Options configure Run. Socket is required.
 type Options struct {
-	// Socket is the owner's unix socket path.
+	// Socket is the owner's unix socket path, or on Windows its named
+	// pipe (paths.SocketPath gives either).
 	Socket string
 	// StartOwner starts an owner in the background when none answers; it
 	// must not wait for it. Two relays may call it at once: the owner lock
@@ -41,8 +46,8 @@ type Options struct {
 	// Wait bounds how long Run waits for an owner's socket to answer, at
 	// start and after losing one; zero means 15 seconds.
 	Wait time.Duration
-	// Dial connects to the socket; nil means a unix socket dial. Tests
-	// replace it.
+	// Dial connects to the socket; nil means a unix socket dial (a named
+	// pipe dial on Windows). Tests replace it.
 	Dial func(ctx context.Context, socket string) (net.Conn, error)
 }
 
@@ -60,10 +65,7 @@ func Run(ctx context.Context, in io.Reader, out io.Writer, opts Options) error {
 		opts.Wait = 15 * time.Second
 	}
 	if opts.Dial == nil {
-		opts.Dial = func(ctx context.Context, socket string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, "unix", socket)
-		}
+		opts.Dial = dialOwner
 	}
 	r := &relay{opts: opts, out: out}
 	r.cond = sync.NewCond(&r.mu)
@@ -127,6 +129,10 @@ type relay struct {
 	initialize, initialized []byte
 	initID                  json.RawMessage
 	listens                 [][]byte
+	// pending holds the editor's requests written to the current owner
+	// connection and not yet answered, by compact id: they are answered
+	// with an error when that connection drops.
+	pending map[string]json.RawMessage
 }
 
 // connect dials the owner, starting one when none answers, and retries
@@ -173,15 +179,15 @@ func (r *relay) pumpIn(in io.Reader) error {
 		line, err := br.ReadBytes('\n')
 		if len(line) > 0 {
 			r.note(line)
-			if werr := r.write(line); werr != nil {
+			if werr := r.write(line, trackedRequestID(line)); werr != nil {
 				return werr
 			}
 		}
 		if err != nil {
 			r.mu.Lock()
 			r.inClosed = true
-			if uc, ok := r.conn.(interface{ CloseWrite() error }); ok {
-				uc.CloseWrite() // the owner sees the end of the session
+			if r.conn != nil {
+				closeWrite(r.conn) // the owner sees the end of the session
 			}
 			r.mu.Unlock()
 			if errors.Is(err, io.EOF) {
@@ -222,7 +228,9 @@ func (r *relay) note(line []byte) {
 }
 
 // write sends one line to the owner, waiting while the relay reconnects.
-func (r *relay) write(line []byte) error {
+// A non-nil id marks the line as a request whose answer the editor awaits
+// from the connection it was written to.
+func (r *relay) write(line []byte, id json.RawMessage) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for {
@@ -234,6 +242,12 @@ func (r *relay) write(line []byte) error {
 		}
 		conn := r.conn
 		if _, err := conn.Write(line); err == nil {
+			if id != nil {
+				if r.pending == nil {
+					r.pending = make(map[string]json.RawMessage)
+				}
+				r.pending[string(id)] = id
+			}
 			return nil
 		}
 		// The owner went away mid-write: pumpOut notices and reconnects;
@@ -253,19 +267,30 @@ func (r *relay) pumpOut(ctx context.Context) error {
 		r.mu.Lock()
 		conn := r.conn
 		r.mu.Unlock()
-		n, err := io.Copy(r.out, conn)
+		n, err := r.copyAnswers(conn)
 		r.mu.Lock()
 		inClosed, closed := r.inClosed, r.closed
 		if !inClosed && !closed {
 			r.conn = nil // writers wait for the new connection
 		}
+		// Taken in the same step that retires conn: every request written
+		// to conn is in it, and none written later is.
+		lost := r.pending
+		r.pending = nil
 		r.mu.Unlock()
 		conn.Close()
 		if inClosed || closed || ctx.Err() != nil {
+			if !closed && ctx.Err() == nil {
+				// The editor stopped sending but may still read.
+				r.answerLost(lost) //nolint:errcheck // best effort at the end
+			}
 			return nil
 		}
 		if err != nil && !isClosedErr(err) {
 			return fmt.Errorf("relaying to the editor: %w", err)
+		}
+		if err := r.answerLost(lost); err != nil {
+			return err
 		}
 		if n > 0 {
 			silent = 0
@@ -279,6 +304,117 @@ func (r *relay) pumpOut(ctx context.Context) error {
 			return err
 		}
 	}
+}
+
+// copyAnswers copies the owner's messages on conn to the editor, line by
+// line, striking the answered requests off r.pending, until conn ends. It
+// returns the bytes copied.
+func (r *relay) copyAnswers(conn net.Conn) (int64, error) {
+	br := bufio.NewReaderSize(conn, 64<<10)
+	var n int64
+	for {
+		line, err := br.ReadBytes('\n')
+		if len(line) > 0 {
+			// A request's write records it before the owner can answer
+			// (write holds r.mu across it), so an empty set means there
+			// is nothing to strike and the line need not be parsed.
+			r.mu.Lock()
+			if len(r.pending) > 0 {
+				if id := answeredID(line); id != nil {
+					delete(r.pending, string(id))
+				}
+			}
+			r.mu.Unlock()
+			w, werr := r.out.Write(line)
+			n += int64(w)
+			if werr != nil {
+				return n, werr
+			}
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return n, nil
+			}
+			return n, err
+		}
+	}
+}
+
+// ownerLostMessage is the error an editor gets for each request the owner
+// was handling when it went away; the relay has by then connected, or is
+// connecting, to the next owner, so trying again works.
+const ownerLostMessage = "Tapedeck's server stopped while handling this request; it was restarted, try again"
+
+// answerLost answers each lost request with a JSON-RPC internal error.
+func (r *relay) answerLost(lost map[string]json.RawMessage) error {
+	for _, id := range lost {
+		msg, err := json.Marshal(struct {
+			JSONRPC string          `json:"jsonrpc"`
+			ID      json.RawMessage `json:"id"`
+			Error   struct {
+				Code    int    `json:"code"`
+				Message string `json:"message"`
+			} `json:"error"`
+		}{JSONRPC: "2.0", ID: id, Error: struct {
+			Code    int    `json:"code"`
+			Message string `json:"message"`
+		}{Code: -32603, Message: ownerLostMessage}})
+		if err != nil {
+			return fmt.Errorf("answering a request the lost owner dropped: %w", err)
+		}
+		if _, err := r.out.Write(append(msg, '\n')); err != nil {
+			return fmt.Errorf("relaying to the editor: %w", err)
+		}
+	}
+	return nil
+}
+
+// trackedRequestID returns the compact id of an editor's request whose
+// answer a lost owner would take with it, nil for anything else:
+// notifications, answers to the owner's own requests, and
+// subscriptions/listen, which is replayed to the next owner and answered
+// there.
+func trackedRequestID(line []byte) json.RawMessage {
+	if !bytes.Contains(line, []byte(`"id"`)) || !bytes.Contains(line, []byte(`"method"`)) {
+		return nil
+	}
+	var msg struct {
+		ID     json.RawMessage `json:"id"`
+		Method string          `json:"method"`
+	}
+	if json.Unmarshal(line, &msg) != nil || msg.Method == "" || msg.Method == "subscriptions/listen" {
+		return nil
+	}
+	return compactID(msg.ID)
+}
+
+// answeredID returns the compact id of an owner's answer (a message with
+// an id and no method), nil for anything else.
+func answeredID(line []byte) json.RawMessage {
+	if !bytes.Contains(line, []byte(`"id"`)) {
+		return nil
+	}
+	var msg struct {
+		ID     json.RawMessage `json:"id"`
+		Method string          `json:"method"`
+	}
+	if json.Unmarshal(line, &msg) != nil || msg.Method != "" {
+		return nil
+	}
+	return compactID(msg.ID)
+}
+
+// compactID gives an id one spelling, so that 7 and " 7" match; nil for
+// a missing or null id.
+func compactID(id json.RawMessage) json.RawMessage {
+	if len(id) == 0 || string(id) == "null" {
+		return nil
+	}
+	var buf bytes.Buffer
+	if json.Compact(&buf, id) != nil {
+		return nil
+	}
+	return buf.Bytes()
 }
 
 // errEditorGone stops a reconnect nobody waits for.
@@ -377,14 +513,18 @@ func (c *bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 
 // isClosedErr reports an error that only says the owner hung up.
 func isClosedErr(err error) bool {
-	return errors.Is(err, net.ErrClosed) || errors.Is(err, io.EOF) ||
+	return errors.Is(err, net.ErrClosed) || errors.Is(err, os.ErrClosed) || errors.Is(err, io.EOF) ||
 		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
-// CloseWrite half-closes the underlying connection when it can.
-func (c *bufferedConn) CloseWrite() error {
-	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+// CloseWrite half-closes the underlying connection (see closeWrite).
+func (c *bufferedConn) CloseWrite() error { return closeWrite(c.Conn) }
+
+// closeWrite half-closes conn when it can; a named pipe cannot, so it is
+// closed, which is the only end of session its owner can see.
+func closeWrite(conn net.Conn) error {
+	if cw, ok := conn.(interface{ CloseWrite() error }); ok {
 		return cw.CloseWrite()
 	}
-	return nil
+	return conn.Close()
 }

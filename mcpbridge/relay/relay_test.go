@@ -14,7 +14,8 @@ import (
 
 // fakeOwner accepts one connection on its listener and answers each
 // request with {"id": id, "result": {"owner": name}}, recording the
-// methods it saw, until the connection ends or stop is called.
+// methods it saw, until the connection ends or stop is called. Requests
+// for hangMethod are never answered, like a tool call still running.
 type fakeOwner struct {
 	name    string
 	ln      net.Listener
@@ -45,7 +46,7 @@ func startFakeOwner(t *testing.T, socket, name string) *fakeOwner {
 				continue
 			}
 			o.methods <- msg.Method
-			if msg.ID != nil {
+			if msg.ID != nil && msg.Method != hangMethod {
 				io.WriteString(conn, `{"jsonrpc":"2.0","id":`+string(msg.ID)+`,"result":{"owner":"`+name+`"}}`+"\n")
 			}
 		}
@@ -93,6 +94,9 @@ func (e *editor) answer(t *testing.T) (id, owner string) {
 	}
 	return string(msg.ID), msg.Result.Owner
 }
+
+// hangMethod is a method a fakeOwner never answers.
+const hangMethod = "test/hang"
 
 func next(t *testing.T, ch <-chan string) string {
 	t.Helper()
@@ -185,4 +189,143 @@ func TestRelayStartsOwnerOnce(t *testing.T) {
 	if got := next(t, owner.methods); got != "ping" {
 		t.Errorf("the started owner saw %s", got)
 	}
+}
+
+func TestRelayAnswersRequestsLostWithOwner(t *testing.T) {
+	dir, err := os.MkdirTemp("", "relay")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	socket := filepath.Join(dir, "s")
+	first := startFakeOwner(t, socket, "first")
+
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(context.Background(), inR, outW, Options{Socket: socket})
+		outW.Close()
+	}()
+	ed := &editor{in: inW, out: bufio.NewScanner(outR)}
+
+	ed.send(t, `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}`)
+	if id, owner := ed.answer(t); id != "1" || owner != "first" {
+		t.Fatalf("initialize answered by %s with id %s", owner, id)
+	}
+	ed.send(t, `{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+	ed.send(t, `{"jsonrpc":"2.0","id":"call-7","method":"`+hangMethod+`","params":{}}`)
+	ed.send(t, `{"jsonrpc":"2.0","id":8,"method":"`+hangMethod+`","params":{}}`)
+	for _, want := range []string{"initialize", "notifications/initialized", hangMethod, hangMethod} {
+		if got := next(t, first.methods); got != want {
+			t.Fatalf("first owner saw %s, want %s", got, want)
+		}
+	}
+
+	first.stop() // the owner dies with both calls in flight
+	lost := map[string]bool{}
+	for range 2 {
+		if !ed.out.Scan() {
+			t.Fatalf("the relay closed: %v", ed.out.Err())
+		}
+		var msg struct {
+			ID    json.RawMessage
+			Error struct {
+				Code    int
+				Message string
+			}
+		}
+		if err := json.Unmarshal(ed.out.Bytes(), &msg); err != nil {
+			t.Fatalf("the relay sent %q: %v", ed.out.Bytes(), err)
+		}
+		if msg.Error.Code != -32603 || msg.Error.Message != ownerLostMessage {
+			t.Errorf("lost request %s answered with %q, want error -32603 %q", msg.ID, ed.out.Bytes(), ownerLostMessage)
+		}
+		lost[string(msg.ID)] = true
+	}
+	if !lost[`"call-7"`] || !lost["8"] {
+		t.Errorf("the relay answered ids %v, want \"call-7\" and 8", lost)
+	}
+
+	second := startFakeOwner(t, socket, "second")
+	defer second.stop()
+	for _, want := range []string{"initialize", "notifications/initialized"} {
+		if got := next(t, second.methods); got != want {
+			t.Fatalf("the new owner saw %s, want the replayed %s", got, want)
+		}
+	}
+	// The session goes on; requests already answered are not answered
+	// again when the next owner goes away.
+	ed.send(t, `{"jsonrpc":"2.0","id":9,"method":"ping"}`)
+	if id, owner := ed.answer(t); id != "9" || owner != "second" {
+		t.Errorf("after the crash the editor got id %s from %s, want id 9 from second", id, owner)
+	}
+
+	inW.Close()
+	if err := <-done; err != nil {
+		t.Errorf("Run: %v", err)
+	}
+	if ed.out.Scan() {
+		t.Errorf("after the session ended the relay sent %q", ed.out.Bytes())
+	}
+}
+
+func TestTrackedRequestID(t *testing.T) {
+	tests := []struct {
+		name, line, want string
+	}{
+		{name: "number", line: `{"jsonrpc":"2.0","id":7,"method":"tools/call"}`, want: "7"},
+		{name: "string", line: `{"jsonrpc":"2.0","id":"a b","method":"tools/call"}`, want: `"a b"`},
+		{name: "spaced", line: `{"jsonrpc":"2.0","id" : 7 ,"method":"ping"}`, want: "7"},
+		{name: "notification", line: `{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":3}}`},
+		{name: "answer_to_owner", line: `{"jsonrpc":"2.0","id":3,"result":{}}`},
+		{name: "null_id", line: `{"jsonrpc":"2.0","id":null,"method":"ping"}`},
+		{name: "listen_is_replayed", line: `{"jsonrpc":"2.0","id":4,"method":"subscriptions/listen"}`},
+		{name: "malformed", line: `{"id":7,"method":`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := string(trackedRequestID([]byte(tt.line))); got != tt.want {
+				t.Errorf("trackedRequestID(%s) = %q, want %q", tt.line, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestAnsweredID(t *testing.T) {
+	tests := []struct {
+		name, line, want string
+	}{
+		{name: "result", line: `{"jsonrpc":"2.0","id":7,"result":{}}`, want: "7"},
+		{name: "error", line: `{"jsonrpc":"2.0","id":"x","error":{"code":1,"message":"m"}}`, want: `"x"`},
+		{name: "owner_request", line: `{"jsonrpc":"2.0","id":1,"method":"elicitation/create"}`},
+		{name: "notification", line: `{"jsonrpc":"2.0","method":"notifications/tools/list_changed"}`},
+		{name: "id_only_in_text", line: `{"jsonrpc":"2.0","method":"notifications/message","params":{"data":"\"id\""}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := string(answeredID([]byte(tt.line))); got != tt.want {
+				t.Errorf("answeredID(%s) = %q, want %q", tt.line, got, tt.want)
+			}
+		})
+	}
+}
+
+// FuzzMessageIDs feeds the relay's id readers arbitrary editor and owner
+// lines: they must not panic, and an id they return must be compact JSON
+// that reads back as itself, so a request and its answer match.
+func FuzzMessageIDs(f *testing.F) {
+	f.Fuzz(func(t *testing.T, line []byte) {
+		for _, id := range []json.RawMessage{trackedRequestID(line), answeredID(line)} {
+			if id == nil {
+				continue
+			}
+			if !json.Valid(id) {
+				t.Fatalf("id %q from %q is not JSON", id, line)
+			}
+			if again := compactID(id); string(again) != string(id) {
+				t.Fatalf("id %q from %q compacts to %q", id, line, again)
+			}
+		}
+	})
 }
