@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"time"
 
 	"tapedeck.dev/tapedeck/app/desktop"
@@ -18,6 +19,7 @@ import (
 	"tapedeck.dev/tapedeck/internal/cli"
 	"tapedeck.dev/tapedeck/internal/control"
 	"tapedeck.dev/tapedeck/internal/owner"
+	"tapedeck.dev/tapedeck/internal/ownerlock"
 	"tapedeck.dev/tapedeck/internal/paths"
 	"tapedeck.dev/tapedeck/mcpbridge"
 	"tapedeck.dev/tapedeck/mcpbridge/clients"
@@ -63,9 +65,7 @@ func startApp(ctx context.Context) error {
 		return desktop.ErrAlreadyRunning
 	}
 	mcpSocket := paths.SocketPath(dirs)
-	tctx, cancel := context.WithTimeout(ctx, takeOverTimeout)
-	lock, err := mcpbridge.TakeOver(tctx, dirs.Data, mcpSocket, "the desktop app")
-	cancel()
+	lock, err := takeOver(ctx, dirs.Data, mcpSocket)
 	if err != nil {
 		return fmt.Errorf("taking over the data dir from the running Tapedeck: %w", err)
 	}
@@ -92,7 +92,19 @@ func startApp(ctx context.Context) error {
 	}
 	sctx, stop := context.WithCancel(ctx)
 	defer stop()
+	// Serve editors only once the question window is the Host's Prompter:
+	// before that the Host has no one to ask, and an editor's relay that
+	// reconnects at once after a take-over would have its grant requests
+	// refused as if headless. Until then its connection waits in the backlog.
+	prompting := make(chan struct{})
+	host := promptingHost{Host: o.Host, ready: sync.OnceFunc(func() { close(prompting) })}
 	go func() {
+		select {
+		case <-prompting:
+		case <-sctx.Done():
+			ln.Close()
+			return
+		}
 		if err := srv.ServeSocket(sctx, ln); err != nil && sctx.Err() == nil {
 			logger.Error("the MCP socket stopped", "error", err)
 		}
@@ -103,7 +115,7 @@ func startApp(ctx context.Context) error {
 		}
 	}()
 	deps := desktop.Deps{
-		Host:           o.Host,
+		Host:           host,
 		Settings:       hostSettings{o.Host},
 		Secrets:        o.Secrets,
 		ActivityDir:    dirs.Data,
@@ -124,11 +136,78 @@ func startApp(ctx context.Context) error {
 }
 
 // takeOverTimeout bounds the wait for a headless owner to finish its calls
-// in flight and hand the data dir over.
-const takeOverTimeout = 45 * time.Second
+// in flight and hand the data dir over; takeOverPoll is how often the lock
+// is tried meanwhile.
+const (
+	takeOverTimeout = 45 * time.Second
+	takeOverPoll    = 10 * time.Millisecond
+)
+
+// takeOver makes this process the owner of dataDir, asking each owner that
+// holds it to hand over. The owner can change meanwhile: an editor's relay
+// that loses the old owner starts a new headless one at once, and that one
+// may take the lock first (seen in scripts/test-gui.sh part 4). So the lock
+// is tried often, to win it the moment it is free, and a new holder is
+// asked to hand over too.
+func takeOver(ctx context.Context, dataDir, socket string) (*ownerlock.Lock, error) {
+	ctx, cancel := context.WithTimeout(ctx, takeOverTimeout)
+	defer cancel()
+	type taken struct {
+		pid  int // the owner asked
+		lock *ownerlock.Lock
+		err  error
+	}
+	got := make(chan taken)
+	asked := map[int]bool{}
+	for {
+		lock, err := ownerlock.Acquire(dataDir)
+		var held *ownerlock.HeldError
+		if !errors.As(err, &held) {
+			return lock, err
+		}
+		if pid := held.Owner.PID; pid != 0 && pid != os.Getpid() && !asked[pid] {
+			asked[pid] = true
+			go func() {
+				l, err := mcpbridge.TakeOver(ctx, dataDir, socket, "the desktop app")
+				select {
+				case got <- taken{pid, l, err}:
+				case <-ctx.Done():
+					if l != nil {
+						l.Close()
+					}
+				}
+			}()
+		}
+		select {
+		case t := <-got:
+			if t.err == nil {
+				return t.lock, nil
+			}
+			// A new owner may hold the lock before it listens: ask again.
+			delete(asked, t.pid)
+		case <-ctx.Done():
+			return nil, fmt.Errorf("waiting for the running Tapedeck to hand over: %w (%v); it may still be finishing long calls: try again, or stop that process", ctx.Err(), err)
+		case <-time.After(takeOverPoll):
+		}
+	}
+}
 
 // app is how the person's own changes from the app reach the Host.
 var app = sandbox.Client{Name: "Tapedeck app", Transport: "app"}
+
+// promptingHost tells, through ready, when the app has set the Host's
+// Prompter (the question window).
+type promptingHost struct {
+	*sandbox.Host
+	ready func()
+}
+
+func (h promptingHost) SetPrompter(p sandbox.Prompter) {
+	h.Host.SetPrompter(p)
+	if p != nil {
+		h.ready()
+	}
+}
 
 // hostSettings adapts the Host's component settings to the windows'.
 type hostSettings struct{ h *sandbox.Host }

@@ -8,7 +8,13 @@
 #   2. the real binary (build/tapedeck): its tray item registers with the
 #      StatusNotifierWatcher and its menu is readable over DBus (dbusmenu);
 #   3. the real binary with no session bus at all: its window opens instead of
-#      a tray, and quitting from it exits 0.
+#      a tray, and quitting from it exits 0;
+#   4. the app and `tapedeck mcp` together (app/desktop/internal/appe2e): an
+#      editor's go-sdk client runs `build/tapedeck mcp` (a headless owner
+#      starts) and loads a component; the tray app starts and takes over (the
+#      headless owner exits, the app holds the owner lock); through the same
+#      relay the editor asks for a network grant, the app's question window
+#      shows, the keyboard answers Allow once, and get-policy shows the host.
 #
 # Screenshots and logs go to build/test-output/. Usage (from the Makefile):
 #   scripts/test-gui.sh BUILD_DIR      # e.g. build
@@ -29,6 +35,12 @@ work=$(mktemp -d)
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  # Part 4's owners run in sessions of their own: end whichever still holds
+  # its data dir (only while the lock is held, so a stale pid is left alone).
+  if [ -f "$work/appe2e-data/owner.lock" ] && ! flock -n "$work/appe2e-data/owner.lock" true; then
+    owner=$(sed -n 's/.*"pid": *\([0-9][0-9]*\).*/\1/p' "$work/appe2e-data/owner.lock")
+    [ -n "$owner" ] && kill "$owner" 2>/dev/null || true
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -89,7 +101,7 @@ watcher || { echo "test-gui: FAIL: xfce4-panel registered no StatusNotifierWatch
 SESSION
 chmod +x "$session_script"
 
-echo "test-gui: 1/3 end to end: an editor's grant request, the dialog, Allow once"
+echo "test-gui: 1/4 end to end: an editor's grant request, the dialog, Allow once"
 (cd "$(dirname "$0")/.." && go test -c -o "$build/desktop.test" ./app/desktop)
 TAPEDECK_GUI_E2E=1 dbus-run-session -- "$session_script" "$build/desktop.test" 2>&1 | tee "$out/e2e.log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || fail "end to end (see $out/e2e.log)"
@@ -99,7 +111,7 @@ if [ ! -x "$build/tapedeck" ]; then
   fail "$build/tapedeck is missing: run 'make build' first"
 fi
 
-echo "test-gui: 2/3 the tray item registers, its menu reads over DBus, a second launch hands over"
+echo "test-gui: 2/4 the tray item registers, its menu reads over DBus, a second launch hands over"
 tray_check="$work/tray.sh"
 cat >"$tray_check" <<'TRAY'
 #!/usr/bin/env bash
@@ -138,7 +150,7 @@ TRAY
 chmod +x "$tray_check"
 TAPEDECK_BIN="$build/tapedeck" dbus-run-session -- "$session_script" "$tray_check" || fail "tray (see $out/tray-app.log)"
 
-echo "test-gui: 3/3 no session bus: the window opens, Quit exits 0"
+echo "test-gui: 3/4 no session bus: the window opens, Quit exits 0"
 rm -rf "$HOME/.local/share/tapedeck" # a fresh owner
 env -u DBUS_SESSION_BUS_ADDRESS "$build/tapedeck" >"$out/nobus-app.log" 2>&1 &
 app=$!
@@ -161,4 +173,15 @@ if ! timeout 60 tail --pid=$app -f /dev/null; then
 fi
 wait $app && status=0 || status=$?
 [ "$status" -eq 0 ] || fail "the app exited $status after Quit (see $out/nobus-app.log)"
+
+echo "test-gui: 4/4 the app and tapedeck mcp: take-over from a headless owner, then a grant answered in the dialog"
+(cd "$(dirname "$0")/.." && go build -o "$build/appe2e" ./app/desktop/internal/appe2e)
+mkdir -p "$work/appe2e-data"
+TAPEDECK_DATA_DIR="$work/appe2e-data" timeout 300 dbus-run-session -- "$session_script" \
+  "$build/appe2e" -tapedeck "$build/tapedeck" -component "$TAPEDECK_TEST_COMPONENTS/c-tool.wasm" -out "$out" 2>&1 |
+  tee "$out/appe2e.log"
+status=${PIPESTATUS[0]}
+cp "$work/appe2e-data/owner.log" "$out/appe2e-owner.log" 2>/dev/null || true
+[ "$status" -eq 0 ] || fail "the app and tapedeck mcp (see $out/appe2e.log, appe2e-app.log, appe2e-owner.log)"
+grep -q '^PASS: app and tapedeck mcp' "$out/appe2e.log" || fail "the app and tapedeck mcp did not report success"
 echo "test-gui: PASS (screenshots in $out)"
