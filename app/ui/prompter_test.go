@@ -317,3 +317,20 @@ func TestQuestionWindowRenders(t *testing.T) {
 		})
 	}
 }
+
+// TestPrompterGrantRequestSaysGrant: approving an agent's grant request
+// changes the policy for good, so its button does not say "once".
+func TestPrompterGrantRequestSaysGrant(t *testing.T) {
+	p, _ := newTestPrompter(t)
+	r := networkRequest("weather")
+	r.Grant = true
+	ask(context.Background(), p, r)
+	if got := p.view.allowOnce.Text; got != "Grant" {
+		t.Fatalf("the approve button of a grant request says %q, want Grant", got)
+	}
+	p2, _ := newTestPrompter(t)
+	ask(context.Background(), p2, networkRequest("weather"))
+	if got := p2.view.allowOnce.Text; got != "Allow once" {
+		t.Fatalf("the approve button of an access question says %q, want Allow once", got)
+	}
+}

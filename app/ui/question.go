@@ -121,6 +121,13 @@ func (v *questionView) show(req sandbox.AccessRequest, text questionText) {
 	v.proposal.SetText("")
 	v.proposalC.Hide()
 	v.allowAlways.SetText("Always allow")
+	// An agent's grant request widens the policy for good: approving it is
+	// not "once", so the button says what it does.
+	if req.Grant {
+		v.allowOnce.SetText("Grant")
+	} else {
+		v.allowOnce.SetText("Allow once")
+	}
 	visible(v.allowOnce, true)
 	visible(v.allowAlways, always)
 	visible(v.denyAlways, always)
