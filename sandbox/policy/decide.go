@@ -25,8 +25,10 @@ type Storage struct {
 }
 
 // Network is a connection. Scheme is "http" or "https" for wasi:http
-// requests, "tcp" or "udp" for wasi:sockets. Host is a DNS name or an IP
-// literal. Port 0 means not known yet (a name lookup before a connect).
+// requests, "tcp" or "udp" for wasi:sockets connections, "tcp-listen" or
+// "udp-listen" for a wasi:sockets bind (Host and Port are then the local
+// address and port). Host is a DNS name or an IP literal. Port 0 means not
+// known yet (a name lookup before a connect).
 type Network struct {
 	Scheme string
 	Host   string

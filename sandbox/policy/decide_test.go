@@ -137,6 +137,8 @@ permissions:
       - host: "[2001:db8::1]:9000"
       - host: "Upper.Example.COM."
       - host: "secret.example.org"
+      - host: "tcp-listen://127.0.0.1:7000"
+      - host: "udp-listen://0.0.0.0:5353"
     deny:
       - host: "internal.example.org"
       - host: "*.corp.example.org"
@@ -194,6 +196,14 @@ permissions:
 		{"IPv6LiteralWithPort", "http", "2001:db8::1", 9000, Allow, "permissions.network.allow[9]"},
 		{"IPv6LiteralZoneDropped", "http", "2001:db8::1%eth0", 9000, Allow, "permissions.network.allow[9]"},
 		{"PublicIPNotNamedAsks", "https", "198.51.100.7", 443, Ask, ""},
+		{"TCPListenRule", "tcp-listen", "127.0.0.1", 7000, Allow, "permissions.network.allow[12]"},
+		{"TCPListenOtherPortRefused", "tcp-listen", "127.0.0.1", 7001, Deny, ""},
+		{"TCPListenIsNotConnect", "tcp", "127.0.0.1", 7000, Deny, ""},
+		{"TCPConnectRuleIsNotListen", "tcp-listen", "db.example.net", 5432, Ask, ""},
+		{"UDPListenRule", "udp-listen", "0.0.0.0", 5353, Allow, "permissions.network.allow[13]"},
+		{"UDPListenIsNotTCPListen", "tcp-listen", "0.0.0.0", 5353, Deny, ""},
+		{"NoSchemeRuleIsNotListen", "tcp-listen", "api.example.com", 443, Ask, ""},
+		{"DenyNoSchemeCoversListen", "udp-listen", "internal.example.org", 53, Deny, "permissions.network.deny[0]"},
 		{"InvalidHostDenied", "https", "exa mple.com", 443, Deny, ""},
 		{"EmptyHostDenied", "https", "", 443, Deny, ""},
 	}
@@ -348,6 +358,8 @@ func TestNarrowestRules(t *testing.T) {
 		{"IPv6", Network{Scheme: "https", Host: "2001:db8::1", Port: 8443}, "https://[2001:db8::1]:8443"},
 		{"MappedIsV4", Network{Scheme: "https", Host: "::ffff:203.0.113.5", Port: 443}, "https://203.0.113.5"},
 		{"TCP", Network{Scheme: "tcp", Host: "db.example.net", Port: 5432}, "tcp://db.example.net:5432"},
+		{"TCPListen", Network{Scheme: "tcp-listen", Host: "127.0.0.1", Port: 7000}, "tcp-listen://127.0.0.1:7000"},
+		{"UDPListen", Network{Scheme: "udp-listen", Host: "::1", Port: 5353}, "udp-listen://[::1]:5353"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

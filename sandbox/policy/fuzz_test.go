@@ -82,6 +82,7 @@ func FuzzMatchHost(f *testing.F) {
 	f.Add("https://rss.nytimes.com/", "http", "rss.nytimes.com", uint16(80))
 	f.Add("[2001:db8::1]:8080", "http", "2001:db8::1", uint16(8080))
 	f.Add("tcp://db.example.net:5432", "tcp", "db.example.net", uint16(0))
+	f.Add("tcp-listen://127.0.0.1:7000", "tcp", "127.0.0.1", uint16(7000))
 	f.Add("127.0.0.1", "http", "::ffff:127.0.0.1", uint16(80))
 	f.Fuzz(func(t *testing.T, rule, scheme, host string, port uint16) {
 		h, hostErr := parseAccessHost(host)

@@ -8,8 +8,13 @@ import (
 )
 
 // Schemes a network rule may pin. http and https are what wasi:http
-// requests use; tcp and udp are wasi:sockets connections.
-var ruleSchemes = map[string]uint16{"http": 80, "https": 443, "tcp": 0, "udp": 0}
+// requests use; tcp and udp are wasi:sockets connections a component makes
+// (to the host and port named); tcp-listen and udp-listen are sockets it
+// binds to receive on (the local address and port named).
+var ruleSchemes = map[string]uint16{"http": 80, "https": 443, "tcp": 0, "udp": 0, "tcp-listen": 0, "udp-listen": 0}
+
+// schemeList names the rule schemes, for messages.
+const schemeList = "http, https, tcp, udp, tcp-listen or udp-listen"
 
 // defaultPort is the port a rule without a port allows for scheme, or 0
 // when the scheme has none (raw sockets).
@@ -40,7 +45,7 @@ func compileHost(entry string, deny bool) (hostPattern, error) {
 	if scheme, after, ok := strings.Cut(rest, "://"); ok {
 		scheme = strings.ToLower(scheme)
 		if _, known := ruleSchemes[scheme]; !known {
-			return hostPattern{}, fmt.Errorf("%q: scheme %q is not http, https, tcp or udp", entry, scheme)
+			return hostPattern{}, fmt.Errorf("%q: scheme %q is not %s", entry, scheme, schemeList)
 		}
 		hp.scheme = scheme
 		rest = strings.TrimSuffix(after, "/")
@@ -78,7 +83,7 @@ func compileHost(entry string, deny bool) (hostPattern, error) {
 		}
 		host, hp.port = h, port
 	}
-	if (hp.scheme == "tcp" || hp.scheme == "udp") && hp.port == 0 && !deny {
+	if hp.scheme != "" && defaultPort(hp.scheme) == 0 && hp.port == 0 && !deny {
 		return hostPattern{}, fmt.Errorf("%q: a %s rule needs a port (%s://host:port): sockets have no default port", entry, hp.scheme, hp.scheme)
 	}
 
@@ -243,7 +248,7 @@ func (hp hostPattern) namesAddress() bool { return hp.isPrefix || hp.addr.IsVali
 func NetworkHost(access Network) (string, error) {
 	scheme := strings.ToLower(access.Scheme)
 	if _, ok := ruleSchemes[scheme]; !ok {
-		return "", fmt.Errorf("network rule for %s: scheme %q is not http, https, tcp or udp", access.Host, access.Scheme)
+		return "", fmt.Errorf("network rule for %s: scheme %q is not %s", access.Host, access.Scheme, schemeList)
 	}
 	h, err := parseAccessHost(access.Host)
 	if err != nil {

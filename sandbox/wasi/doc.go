@@ -28,7 +28,10 @@
 //	               (unix; filesystem_other.go denies everything elsewhere)
 //	fsresolve_unix.go  walking a guest path to the real path decided on
 //	sockets.go     wasi:sockets/*: TCP connect and name lookup decided by the
-//	               checker; listening and UDP refused
+//	               checker
+//	listen.go      TCP bind, listen and accept, decided as tcp-listen://addr:port
+//	udp.go         UDP, each remote decided as udp://host:port, binds to a
+//	               named port as udp-listen://addr:port
 //	http.go        wasi:http/types: fields, outgoing requests and responses, options
 //	http_send.go   wasi:http/outgoing-handler and the incoming side it returns
 //	authority.go   the strict parse of a request's authority and Host header

@@ -26,10 +26,11 @@ import (
 //     this instance resolved to the address, else the address itself; then
 //     the address is re-checked as at any dial (loopback, private,
 //     link-local… refused unless the policy names it).
-//   - binding, listening and accepting are refused with access-denied: no
-//     policy rule grants a component a listening socket. UDP sockets are
-//     refused with access-denied too: udp:// rules exist in the policy
-//     format, but this host does not serve UDP yet.
+//   - binding, listening and accepting (listen.go) need a
+//     tcp-listen://ADDR:PORT rule naming the local address and port; UDP
+//     (udp.go) needs a udp://HOST:PORT rule for every remote it sends to,
+//     and a udp-listen://ADDR:PORT rule to bind a port of its choosing.
+//     Without them, access-denied.
 //   - socket options (keep-alive, hop limit, buffer sizes) answer
 //     not-supported: the host keeps Go's defaults.
 //
@@ -56,7 +57,10 @@ const (
 	tcpUnbound tcpState = iota
 	tcpConnecting
 	tcpConnected
-	tcpClosed // a connect failed, or the socket was shut down both ways
+	tcpBound         // start-bind opened the listener (see listen.go)
+	tcpListenStarted // start-listen was called
+	tcpListening
+	tcpClosed // a connect or bind failed, or the socket was shut down both ways
 )
 
 type tcpSocket struct {
@@ -73,6 +77,10 @@ type tcpSocket struct {
 	streamsOut  bool // finish-connect handed out the streams
 	in          *streamPipe
 	out         *connSink
+
+	listener *listener // from start-bind on
+	bindErr  error
+	bindDone bool // finish-bind reported the bind
 }
 
 func (s *tcpSocket) Close() error {
@@ -80,11 +88,14 @@ func (s *tcpSocket) Close() error {
 	if s.cancel != nil {
 		s.cancel()
 	}
-	conn := s.conn
+	conn, l := s.conn, s.listener
 	s.state = tcpClosed
 	s.mu.Unlock()
 	if conn != nil {
 		_ = conn.Close()
+	}
+	if l != nil {
+		l.close()
 	}
 	if s.release != nil {
 		s.release()
@@ -136,9 +147,7 @@ func (h *Host) socketsFuncs() map[string]map[string]hostFn {
 	}
 
 	out := map[string]map[string]hostFn{}
-	out[sockUDP] = h.denyAll(sockUDP, "access-denied")
-	out[sockUDPNew] = h.denyAll(sockUDPNew, "access-denied")
-	h.unreachableMethods(out[sockUDP], sockUDP, "udp-socket", "incoming-datagram-stream", "outgoing-datagram-stream")
+	h.udpFuncs(out, fail, decide)
 
 	out[sockNetwork] = map[string]hostFn{
 		"network-error-code": func(_ context.Context, args []any) ([]any, error) {
@@ -385,8 +394,11 @@ func (h *Host) socketsFuncs() map[string]map[string]hostFn {
 			p, err := h.newPollable(st, func() <-chan struct{} {
 				s.mu.Lock()
 				defer s.mu.Unlock()
-				if s.state == tcpConnecting {
+				switch {
+				case s.state == tcpConnecting:
 					return s.connectDone
+				case s.state == tcpListening:
+					return s.listener.readyChan()
 				}
 				return closedChan
 			}, nil)
@@ -424,21 +436,22 @@ func (h *Host) socketsFuncs() map[string]map[string]hostFn {
 			return one(okValue(nil))
 		}),
 		"[method]tcp-socket.local-address": withSocket("local-address", func(_ context.Context, s *tcpSocket, _ []any) ([]any, error) {
+			s.mu.Lock()
+			l, state := s.listener, s.state
+			s.mu.Unlock()
+			if l != nil && (state == tcpBound || state == tcpListenStarted || state == tcpListening) {
+				return s.addressOf(fail, l.ln.Addr())
+			}
 			return s.address(fail, func(c net.Conn) net.Addr { return c.LocalAddr() })
 		}),
 		"[method]tcp-socket.remote-address": withSocket("remote-address", func(_ context.Context, s *tcpSocket, _ []any) ([]any, error) {
 			return s.address(fail, func(c net.Conn) net.Addr { return c.RemoteAddr() })
 		}),
-		"[method]tcp-socket.is-listening": withSocket("is-listening", func(context.Context, *tcpSocket, []any) ([]any, error) {
-			return one(false)
-		}),
 		"[method]tcp-socket.address-family": withSocket("address-family", func(_ context.Context, s *tcpSocket, _ []any) ([]any, error) {
 			return one(types.VariantValue{Case: s.family})
 		}),
 	}
-	for _, m := range []string{"start-bind", "finish-bind", "start-listen", "finish-listen", "accept", "set-listen-backlog-size"} {
-		tcp["[method]tcp-socket."+m] = h.denyAll(sockTCP, "access-denied")["[method]tcp-socket."+m]
-	}
+	h.listenFuncs(tcp, fail, decide)
 	for name, fn := range h.denyAll(sockTCP, "not-supported") {
 		if tcp[name] == nil {
 			tcp[name] = fn
@@ -456,9 +469,14 @@ func (s *tcpSocket) address(fail func(string) ([]any, error), pick func(net.Conn
 	if state != tcpConnected || conn == nil {
 		return fail("invalid-state")
 	}
-	ap, err := netip.ParseAddrPort(pick(conn).String())
+	return s.addressOf(fail, pick(conn))
+}
+
+// addressOf answers an address of the socket as its family writes it.
+func (s *tcpSocket) addressOf(fail func(string) ([]any, error), a net.Addr) ([]any, error) {
+	ap, err := netip.ParseAddrPort(a.String())
 	if err != nil {
-		return nil, fmt.Errorf("wasi: tcp-socket address %s: %w (a bug in the host)", pick(conn), err)
+		return nil, fmt.Errorf("wasi: tcp-socket address %s: %w (a bug in the host)", a, err)
 	}
 	if s.family == 0 {
 		ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
