@@ -413,3 +413,24 @@ func TestNarrowestRules(t *testing.T) {
 		}
 	}
 }
+
+// TestIPLiteralWithTrailingDot: "0.0.0.0." is an address to a resolver, so
+// it is decided as the address, and the rule built for it covers it
+// (found by FuzzMatchHost).
+func TestIPLiteralWithTrailingDot(t *testing.T) {
+	a := Network{Scheme: "http", Host: "0.0.0.0.", Port: 472}
+	rule, err := NetworkHost(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := New()
+	if err := p.AddNetwork(AllowList, rule); err != nil {
+		t.Fatal(err)
+	}
+	if d := p.Decide(a, Protected{}); d.Verdict != Allow {
+		t.Fatalf("rule %q built for %v does not allow it: %v", rule, a, d)
+	}
+	if d := New().Decide(Network{Scheme: "https", Host: "127.0.0.1.", Port: 443}, Protected{}); d.Verdict == Allow {
+		t.Fatalf("an empty policy allowed 127.0.0.1.: %v", d)
+	}
+}

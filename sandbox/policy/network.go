@@ -182,6 +182,11 @@ func parseAccessHost(host string) (accessHost, error) {
 	if err != nil {
 		return accessHost{}, err
 	}
+	// "10.0.0.1." is the address 10.0.0.1 to a resolver: read it as the
+	// address, so the rules for addresses (and the refused ranges) apply.
+	if addr, err := netip.ParseAddr(name); err == nil {
+		return accessHost{addr: addr.WithZone("").Unmap()}, nil
+	}
 	return accessHost{name: name}, nil
 }
 
