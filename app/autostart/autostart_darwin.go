@@ -1,7 +1,6 @@
 package autostart
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,36 +16,15 @@ func agentPath(it Item) (string, error) {
 	return filepath.Join(home, "Library", "LaunchAgents", it.ID+".plist"), nil
 }
 
-func enable(it Item) error {
-	path, err := agentPath(it)
-	if err != nil {
-		return err
-	}
-	return writeFileAtomic(path, []byte(launchAgent(it)))
+// entry is this platform's start-at-login file.
+var entry = entryFile{
+	path:   agentPath,
+	render: launchAgent,
+	launches: func(content string, it Item) bool {
+		return slices.Equal(launchAgentArgs(content), it.Command)
+	},
 }
 
-func disable(it Item) error {
-	path, err := agentPath(it)
-	if err != nil {
-		return err
-	}
-	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("autostart: remove %s: %w", path, err)
-	}
-	return nil
-}
-
-func enabled(it Item) (bool, error) {
-	path, err := agentPath(it)
-	if err != nil {
-		return false, err
-	}
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("autostart: read %s: %w", path, err)
-	}
-	return slices.Equal(launchAgentArgs(string(data)), it.Command), nil
-}
+func enable(it Item) error          { return entry.enable(it) }
+func disable(it Item) error         { return entry.disable(it) }
+func enabled(it Item) (bool, error) { return entry.enabled(it) }

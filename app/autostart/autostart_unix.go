@@ -3,7 +3,6 @@
 package autostart
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -22,36 +21,15 @@ func entryPath(it Item) (string, error) {
 	return filepath.Join(dir, "autostart", it.ID+".desktop"), nil
 }
 
-func enable(it Item) error {
-	path, err := entryPath(it)
-	if err != nil {
-		return err
-	}
-	return writeFileAtomic(path, []byte(desktopEntry(it)))
+// entry is this platform's start-at-login file.
+var entry = entryFile{
+	path:   entryPath,
+	render: desktopEntry,
+	launches: func(content string, it Item) bool {
+		return desktopEntryExec(content) == execLine(it.Command)
+	},
 }
 
-func disable(it Item) error {
-	path, err := entryPath(it)
-	if err != nil {
-		return err
-	}
-	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("autostart: remove %s: %w", path, err)
-	}
-	return nil
-}
-
-func enabled(it Item) (bool, error) {
-	path, err := entryPath(it)
-	if err != nil {
-		return false, err
-	}
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("autostart: read %s: %w", path, err)
-	}
-	return desktopEntryExec(string(data)) == execLine(it.Command), nil
-}
+func enable(it Item) error          { return entry.enable(it) }
+func disable(it Item) error         { return entry.disable(it) }
+func enabled(it Item) (bool, error) { return entry.enabled(it) }
