@@ -267,6 +267,21 @@ func (h *Host) Register(r *component.Registry) {
 // hostFn is a host function's body; its type comes from the WIT.
 type hostFn = func(ctx context.Context, args []any) ([]any, error)
 
+// onHandle returns an adapter from a resource method's body to a host
+// function: the first argument is the handle of a T (resource names it in
+// errors), the body gets the object and the other arguments.
+func onHandle[T any](resource string) func(name string, fn func(ctx context.Context, obj T, args []any) ([]any, error)) hostFn {
+	return func(name string, fn func(ctx context.Context, obj T, args []any) ([]any, error)) hostFn {
+		return func(ctx context.Context, args []any) ([]any, error) {
+			obj, err := hostObject[T](args[0], resource+"."+name)
+			if err != nil {
+				return nil, err
+			}
+			return fn(ctx, obj, args[1:])
+		}
+	}
+}
+
 // bind joins an interface's WIT with its implementation. Every declared
 // function must be implemented, and nothing else.
 func (h *Host) bind(def *wit.Interface, impl map[string]hostFn) *component.HostInterface {

@@ -122,15 +122,7 @@ func (l *listener) close() {
 // listenFuncs adds the bind, listen and accept methods to tcp.
 func (h *Host) listenFuncs(tcp map[string]hostFn, fail func(string) ([]any, error), decide func(context.Context, policy.Network) ([]any, error)) {
 	tcpRes := h.resource(sockTCP, "tcp-socket")
-	withSocket := func(name string, fn func(ctx context.Context, s *tcpSocket, args []any) ([]any, error)) hostFn {
-		return func(ctx context.Context, args []any) ([]any, error) {
-			s, err := hostObject[*tcpSocket](args[0], "tcp-socket."+name)
-			if err != nil {
-				return nil, err
-			}
-			return fn(ctx, s, args[1:])
-		}
-	}
+	withSocket := onHandle[*tcpSocket]("tcp-socket")
 	tcp["[method]tcp-socket.start-bind"] = withSocket("start-bind", func(ctx context.Context, s *tcpSocket, args []any) ([]any, error) {
 		ap, family, err := socketAddressArg(args[1])
 		if err != nil {

@@ -297,15 +297,7 @@ func (h *Host) socketsFuncs() map[string]map[string]hostFn {
 		},
 	}
 
-	withSocket := func(name string, fn func(ctx context.Context, s *tcpSocket, args []any) ([]any, error)) hostFn {
-		return func(ctx context.Context, args []any) ([]any, error) {
-			s, err := hostObject[*tcpSocket](args[0], "tcp-socket."+name)
-			if err != nil {
-				return nil, err
-			}
-			return fn(ctx, s, args[1:])
-		}
-	}
+	withSocket := onHandle[*tcpSocket]("tcp-socket")
 	tcp := map[string]hostFn{
 		"[method]tcp-socket.start-connect": withSocket("start-connect", func(ctx context.Context, s *tcpSocket, args []any) ([]any, error) {
 			ap, family, err := socketAddressArg(args[1])

@@ -180,15 +180,7 @@ func (h *Host) udpFuncs(out map[string]map[string]hostFn, fail func(string) ([]a
 		},
 	}
 
-	withSocket := func(name string, fn func(ctx context.Context, s *udpSocket, args []any) ([]any, error)) hostFn {
-		return func(ctx context.Context, args []any) ([]any, error) {
-			s, err := hostObject[*udpSocket](args[0], "udp-socket."+name)
-			if err != nil {
-				return nil, err
-			}
-			return fn(ctx, s, args[1:])
-		}
-	}
+	withSocket := onHandle[*udpSocket]("udp-socket")
 	udp := map[string]hostFn{
 		"[method]udp-socket.start-bind": withSocket("start-bind", func(ctx context.Context, s *udpSocket, args []any) ([]any, error) {
 			ap, family, err := socketAddressArg(args[1])
