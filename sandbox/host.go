@@ -359,25 +359,27 @@ func (l *loaded) info() ComponentInfo {
 // on). Resume lets them through.
 func (h *Host) Pause() {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	if h.paused {
+		h.mu.Unlock()
 		return
 	}
 	h.paused = true
 	h.resumed = make(chan struct{})
-	h.emitLater(Event{Kind: EventPaused})
+	h.mu.Unlock()
+	h.emit(Event{Kind: EventPaused})
 }
 
 // Resume ends a Pause.
 func (h *Host) Resume() {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	if !h.paused {
+		h.mu.Unlock()
 		return
 	}
 	h.paused = false
 	close(h.resumed)
-	h.emitLater(Event{Kind: EventResumed})
+	h.mu.Unlock()
+	h.emit(Event{Kind: EventResumed})
 }
 
 // Paused reports whether tool calls are paused.
@@ -386,9 +388,6 @@ func (h *Host) Paused() bool {
 	defer h.mu.RUnlock()
 	return h.paused
 }
-
-// emitLater emits from a new goroutine, for callers holding h.mu.
-func (h *Host) emitLater(e Event) { go h.emit(e) }
 
 // Policy returns a component's policy as stored.
 func (h *Host) Policy(id string) (*PolicyInfo, error) {

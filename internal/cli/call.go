@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"tapedeck.dev/tapedeck/internal/owner"
 	"tapedeck.dev/tapedeck/internal/paths"
 	"tapedeck.dev/tapedeck/sandbox"
 	"tapedeck.dev/tapedeck/sandbox/access"
@@ -237,7 +238,7 @@ func (e *Env) cacheDir() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	dir := filepath.Join(d.Cache, "wazero")
+	dir := owner.CacheDir(d)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("compilation cache: %w", err)
 	}

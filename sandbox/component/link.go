@@ -360,12 +360,7 @@ func (l *linker) alias(s *scope, d *binary.Alias) error {
 		if err != nil {
 			return posErr(d, "%v", err)
 		}
-		switch d.Sort {
-		case binary.SortCoreModule:
-			s.coreModules = append(s.coreModules, item.module)
-		default:
-			s.push(item)
-		}
+		s.push(item)
 	}
 	return nil
 }
