@@ -259,3 +259,37 @@ func TestHostEnvironmentOnlyAllowedKeys(t *testing.T) {
 		t.Fatalf("get-env API_KEY = %s", got.Structured)
 	}
 }
+
+func TestHostPauseHoldsCallsUntilResume(t *testing.T) {
+	h := newHost(t, t.TempDir(), sandbox.Options{})
+	events := h.Subscribe(context.Background())
+	src := copyComponent(t, "c-tool", filepath.Join(t.TempDir(), "calc.wasm"))
+	if _, err := h.Load(context.Background(), src, sandbox.LoadOptions{Client: person}); err != nil {
+		t.Fatal(err)
+	}
+	h.Pause()
+	if !h.Paused() {
+		t.Fatal("Paused() = false after Pause")
+	}
+	// A call while paused waits: cancelled, it ends with its ctx's error
+	// and never runs.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := h.Call(ctx, sandbox.CallRequest{Tool: "add", Args: json.RawMessage(`{"a":1,"b":2}`)}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("call while paused: err = %v, want context.Canceled", err)
+	}
+	h.Resume()
+	if got := call(t, h, "add", `{"a": 1, "b": 2}`); string(got.Structured) != `{"result":3}` {
+		t.Fatalf("add after Resume = %s", got.Structured)
+	}
+	seen := map[sandbox.EventKind]bool{}
+	timeout := time.After(5 * time.Second)
+	for !seen[sandbox.EventPaused] || !seen[sandbox.EventResumed] {
+		select {
+		case e := <-events:
+			seen[e.Kind] = true
+		case <-timeout:
+			t.Fatalf("events seen: %v; want paused and resumed", seen)
+		}
+	}
+}
