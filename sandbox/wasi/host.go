@@ -282,6 +282,36 @@ func onHandle[T any](resource string) func(name string, fn func(ctx context.Cont
 	}
 }
 
+// withState is onHandle for bodies that also need the calling instance's
+// state; name is the whole function name, for errors.
+func withState[T any](h *Host) func(name string, fn func(st *instanceState, obj T, args []any) ([]any, error)) hostFn {
+	return func(name string, fn func(st *instanceState, obj T, args []any) ([]any, error)) hostFn {
+		return func(ctx context.Context, args []any) ([]any, error) {
+			obj, err := hostObject[T](args[0], name)
+			if err != nil {
+				return nil, err
+			}
+			st, err := h.state(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return fn(st, obj, args[1:])
+		}
+	}
+}
+
+// subscriber returns a resource's subscribe method: a pollable that is
+// ready once the channel ready(obj) returns, asked at each poll, is closed.
+func subscriber[T any](h *Host, name string, ready func(T) <-chan struct{}) hostFn {
+	return withState[T](h)(name, func(st *instanceState, obj T, _ []any) ([]any, error) {
+		p, err := h.newPollable(st, func() <-chan struct{} { return ready(obj) }, nil)
+		if err != nil {
+			return nil, err
+		}
+		return one(p)
+	})
+}
+
 // bind joins an interface's WIT with its implementation. Every declared
 // function must be implemented, and nothing else.
 func (h *Host) bind(def *wit.Interface, impl map[string]hostFn) *component.HostInterface {

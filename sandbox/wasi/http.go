@@ -113,19 +113,7 @@ func (h *Host) httpFuncs() map[string]map[string]hostFn {
 	unitOK, unitErr := okValue(nil), errValue(nil)
 
 	// withFields wraps a fields method, finding the receiver.
-	withFields := func(name string, fn func(st *instanceState, f *fields, args []any) ([]any, error)) hostFn {
-		return func(ctx context.Context, args []any) ([]any, error) {
-			f, err := hostObject[*fields](args[0], name)
-			if err != nil {
-				return nil, err
-			}
-			st, err := h.state(ctx)
-			if err != nil {
-				return nil, err
-			}
-			return fn(st, f, args[1:])
-		}
-	}
+	withFields := withState[*fields](h)
 	// mutate checks what set, append and delete share: a mutable fields and
 	// a valid, allowed name. It returns the header-error to answer, if any.
 	mutate := func(f *fields, name string) (types.VariantValue, bool) {
@@ -292,32 +280,8 @@ func (h *Host) httpFuncs() map[string]map[string]hostFn {
 	}
 
 	// Requests and responses.
-	withRequest := func(name string, fn func(st *instanceState, r *outgoingRequest, args []any) ([]any, error)) hostFn {
-		return func(ctx context.Context, args []any) ([]any, error) {
-			r, err := hostObject[*outgoingRequest](args[0], name)
-			if err != nil {
-				return nil, err
-			}
-			st, err := h.state(ctx)
-			if err != nil {
-				return nil, err
-			}
-			return fn(st, r, args[1:])
-		}
-	}
-	withResponse := func(name string, fn func(st *instanceState, r *outgoingResponse, args []any) ([]any, error)) hostFn {
-		return func(ctx context.Context, args []any) ([]any, error) {
-			r, err := hostObject[*outgoingResponse](args[0], name)
-			if err != nil {
-				return nil, err
-			}
-			st, err := h.state(ctx)
-			if err != nil {
-				return nil, err
-			}
-			return fn(st, r, args[1:])
-		}
-	}
+	withRequest := withState[*outgoingRequest](h)
+	withResponse := withState[*outgoingResponse](h)
 	// ownedHeaders takes the fields a constructor receives: the host owns
 	// them from now on, and they can no longer change.
 	ownedHeaders := func(arg any, name string) (*fields, error) {
@@ -335,6 +299,22 @@ func (h *Host) httpFuncs() map[string]map[string]hostFn {
 		}
 		res, err := one(okValue(handleValue(h.outgoingBodyRes, b)))
 		return b, res, err
+	}
+
+	// setOptionalString is the setter of an option<string> field of a
+	// request, refusing a value valid does not accept.
+	setOptionalString := func(name string, field func(*outgoingRequest) *types.VariantValue, valid func(string) bool) hostFn {
+		return withRequest(name, func(_ *instanceState, r *outgoingRequest, args []any) ([]any, error) {
+			v, err := variantArg(args[0], name)
+			if err != nil {
+				return nil, err
+			}
+			if s, ok := v.Value.(string); v.Case == 1 && (!ok || !valid(s)) {
+				return one(unitErr)
+			}
+			*field(r) = v
+			return one(unitOK)
+		})
 	}
 
 	reqFuncs := map[string]hostFn{
@@ -382,17 +362,7 @@ func (h *Host) httpFuncs() map[string]map[string]hostFn {
 		"[method]outgoing-request.path-with-query": withRequest("outgoing-request.path-with-query", func(_ *instanceState, r *outgoingRequest, _ []any) ([]any, error) {
 			return one(r.pathWithQuery)
 		}),
-		"[method]outgoing-request.set-path-with-query": withRequest("outgoing-request.set-path-with-query", func(_ *instanceState, r *outgoingRequest, args []any) ([]any, error) {
-			v, err := variantArg(args[0], "outgoing-request.set-path-with-query")
-			if err != nil {
-				return nil, err
-			}
-			if s, ok := v.Value.(string); v.Case == 1 && (!ok || !validPathWithQuery(s)) {
-				return one(unitErr)
-			}
-			r.pathWithQuery = v
-			return one(unitOK)
-		}),
+		"[method]outgoing-request.set-path-with-query": setOptionalString("outgoing-request.set-path-with-query", func(r *outgoingRequest) *types.VariantValue { return &r.pathWithQuery }, validPathWithQuery),
 		"[method]outgoing-request.scheme": withRequest("outgoing-request.scheme", func(_ *instanceState, r *outgoingRequest, _ []any) ([]any, error) {
 			return one(r.scheme)
 		}),
@@ -416,17 +386,7 @@ func (h *Host) httpFuncs() map[string]map[string]hostFn {
 		"[method]outgoing-request.authority": withRequest("outgoing-request.authority", func(_ *instanceState, r *outgoingRequest, _ []any) ([]any, error) {
 			return one(r.authority)
 		}),
-		"[method]outgoing-request.set-authority": withRequest("outgoing-request.set-authority", func(_ *instanceState, r *outgoingRequest, args []any) ([]any, error) {
-			v, err := variantArg(args[0], "outgoing-request.set-authority")
-			if err != nil {
-				return nil, err
-			}
-			if s, ok := v.Value.(string); v.Case == 1 && (!ok || !validAuthority(s)) {
-				return one(unitErr)
-			}
-			r.authority = v
-			return one(unitOK)
-		}),
+		"[method]outgoing-request.set-authority": setOptionalString("outgoing-request.set-authority", func(r *outgoingRequest) *types.VariantValue { return &r.authority }, validAuthority),
 		"[method]outgoing-request.headers": withRequest("outgoing-request.headers", func(st *instanceState, r *outgoingRequest, _ []any) ([]any, error) {
 			return newFieldsHandle(st, r.headers.data, true)
 		}),

@@ -473,21 +473,7 @@ func (h *Host) httpSendFuncs() (handle hostFn, incoming map[string]hostFn) {
 	}
 
 	incoming = map[string]hostFn{
-		"[method]future-incoming-response.subscribe": func(ctx context.Context, args []any) ([]any, error) {
-			f, err := hostObject[*futureResponse](args[0], "future-incoming-response.subscribe")
-			if err != nil {
-				return nil, err
-			}
-			st, err := h.state(ctx)
-			if err != nil {
-				return nil, err
-			}
-			p, err := h.newPollable(st, func() <-chan struct{} { return f.done }, nil)
-			if err != nil {
-				return nil, err
-			}
-			return one(p)
-		},
+		"[method]future-incoming-response.subscribe": subscriber(h, "future-incoming-response.subscribe", func(f *futureResponse) <-chan struct{} { return f.done }),
 		"[method]future-incoming-response.get": func(ctx context.Context, args []any) ([]any, error) {
 			f, err := hostObject[*futureResponse](args[0], "future-incoming-response.get")
 			if err != nil {
@@ -603,20 +589,7 @@ func (h *Host) httpSendFuncs() (handle hostFn, incoming map[string]hostFn) {
 			}
 			return one(handleValue(trailersRes, ft))
 		},
-		"[method]future-trailers.subscribe": func(ctx context.Context, args []any) ([]any, error) {
-			if _, err := hostObject[*futureTrailers](args[0], "future-trailers.subscribe"); err != nil {
-				return nil, err
-			}
-			st, err := h.state(ctx)
-			if err != nil {
-				return nil, err
-			}
-			p, err := h.newPollable(st, func() <-chan struct{} { return closedChan }, nil)
-			if err != nil {
-				return nil, err
-			}
-			return one(p)
-		},
+		"[method]future-trailers.subscribe": subscriber(h, "future-trailers.subscribe", func(*futureTrailers) <-chan struct{} { return closedChan }),
 		"[method]future-trailers.get": func(_ context.Context, args []any) ([]any, error) {
 			ft, err := hostObject[*futureTrailers](args[0], "future-trailers.get")
 			if err != nil {

@@ -288,23 +288,6 @@ func (h *Host) streamsFuncs() map[string]hostFn {
 			return one(okValue(bytesValue(p)))
 		}
 	}
-	subscribe := func(name string, ready func(any) (func() <-chan struct{}, error)) hostFn {
-		return func(ctx context.Context, args []any) ([]any, error) {
-			r, err := ready(args[0])
-			if err != nil {
-				return nil, err
-			}
-			st, err := h.state(ctx)
-			if err != nil {
-				return nil, err
-			}
-			p, err := h.newPollable(st, r, nil)
-			if err != nil {
-				return nil, err
-			}
-			return one(p)
-		}
-	}
 	// out wraps an output-stream method: fn returns the stream-error cause
 	// (nil for ok) and the ok value.
 	out := func(name string, fn func(ctx context.Context, st *instanceState, s *outputStream, args []any) (any, error, error)) hostFn {
@@ -336,20 +319,8 @@ func (h *Host) streamsFuncs() map[string]hostFn {
 		"[method]input-stream.blocking-read": read("input-stream.blocking-read", true, false),
 		"[method]input-stream.skip":          read("input-stream.skip", false, true),
 		"[method]input-stream.blocking-skip": read("input-stream.blocking-skip", true, true),
-		"[method]input-stream.subscribe": subscribe("input-stream.subscribe", func(a any) (func() <-chan struct{}, error) {
-			s, err := hostObject[*inputStream](a, "input-stream.subscribe")
-			if err != nil {
-				return nil, err
-			}
-			return s.src.ready, nil
-		}),
-		"[method]output-stream.subscribe": subscribe("output-stream.subscribe", func(a any) (func() <-chan struct{}, error) {
-			s, err := hostObject[*outputStream](a, "output-stream.subscribe")
-			if err != nil {
-				return nil, err
-			}
-			return s.sink.ready, nil
-		}),
+		"[method]input-stream.subscribe":     subscriber(h, "input-stream.subscribe", func(s *inputStream) <-chan struct{} { return s.src.ready() }),
+		"[method]output-stream.subscribe":    subscriber(h, "output-stream.subscribe", func(s *outputStream) <-chan struct{} { return s.sink.ready() }),
 		"[method]output-stream.check-write": out("output-stream.check-write", func(_ context.Context, _ *instanceState, s *outputStream, _ []any) (any, error, error) {
 			n, err := s.sink.capacity()
 			if err != nil {

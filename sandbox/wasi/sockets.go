@@ -253,21 +253,7 @@ func (h *Host) socketsFuncs() map[string]map[string]hostFn {
 			l.addrs = l.addrs[1:]
 			return one(okValue(someValue(ipAddressValue(a))))
 		},
-		"[method]resolve-address-stream.subscribe": func(ctx context.Context, args []any) ([]any, error) {
-			l, err := hostObject[*lookupStream](args[0], "resolve-address-stream.subscribe")
-			if err != nil {
-				return nil, err
-			}
-			st, err := h.state(ctx)
-			if err != nil {
-				return nil, err
-			}
-			p, err := h.newPollable(st, func() <-chan struct{} { return l.done }, nil)
-			if err != nil {
-				return nil, err
-			}
-			return one(p)
-		},
+		"[method]resolve-address-stream.subscribe": subscriber(h, "resolve-address-stream.subscribe", func(l *lookupStream) <-chan struct{} { return l.done }),
 	}
 
 	out[sockTCPNew] = map[string]hostFn{
@@ -378,26 +364,16 @@ func (h *Host) socketsFuncs() map[string]map[string]hostFn {
 			go pumpConn(ctx, s.conn, s.in)
 			return one(okValue([]any{in, outStream}))
 		}),
-		"[method]tcp-socket.subscribe": withSocket("subscribe", func(ctx context.Context, s *tcpSocket, _ []any) ([]any, error) {
-			st, err := h.state(ctx)
-			if err != nil {
-				return nil, err
+		"[method]tcp-socket.subscribe": subscriber(h, "tcp-socket.subscribe", func(s *tcpSocket) <-chan struct{} {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			switch s.state {
+			case tcpConnecting:
+				return s.connectDone
+			case tcpListening:
+				return s.listener.readyChan()
 			}
-			p, err := h.newPollable(st, func() <-chan struct{} {
-				s.mu.Lock()
-				defer s.mu.Unlock()
-				switch {
-				case s.state == tcpConnecting:
-					return s.connectDone
-				case s.state == tcpListening:
-					return s.listener.readyChan()
-				}
-				return closedChan
-			}, nil)
-			if err != nil {
-				return nil, err
-			}
-			return one(p)
+			return closedChan
 		}),
 		"[method]tcp-socket.shutdown": withSocket("shutdown", func(ctx context.Context, s *tcpSocket, args []any) ([]any, error) {
 			how, err := variantArg(args[0], "tcp-socket.shutdown")

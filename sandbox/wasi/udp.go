@@ -317,18 +317,8 @@ func (h *Host) udpFuncs(out map[string]map[string]hostFn, fail func(string) ([]a
 		"[method]udp-socket.address-family": withSocket("address-family", func(_ context.Context, s *udpSocket, _ []any) ([]any, error) {
 			return one(types.VariantValue{Case: s.family})
 		}),
-		"[method]udp-socket.subscribe": withSocket("subscribe", func(ctx context.Context, _ *udpSocket, _ []any) ([]any, error) {
-			st, err := h.state(ctx)
-			if err != nil {
-				return nil, err
-			}
-			// A bind completes within start-bind.
-			p, err := h.newPollable(st, func() <-chan struct{} { return closedChan }, nil)
-			if err != nil {
-				return nil, err
-			}
-			return one(p)
-		}),
+		// A bind completes within start-bind.
+		"[method]udp-socket.subscribe": subscriber(h, "udp-socket.subscribe", func(*udpSocket) <-chan struct{} { return closedChan }),
 
 		"[method]incoming-datagram-stream.receive": func(_ context.Context, args []any) ([]any, error) {
 			in, err := hostObject[*incomingStream](args[0], "incoming-datagram-stream.receive")
@@ -359,21 +349,7 @@ func (h *Host) udpFuncs(out map[string]map[string]hostFn, fail func(string) ([]a
 			}
 			return one(okValue(list))
 		},
-		"[method]incoming-datagram-stream.subscribe": func(ctx context.Context, args []any) ([]any, error) {
-			in, err := hostObject[*incomingStream](args[0], "incoming-datagram-stream.subscribe")
-			if err != nil {
-				return nil, err
-			}
-			st, err := h.state(ctx)
-			if err != nil {
-				return nil, err
-			}
-			p, err := h.newPollable(st, in.s.readyChan, nil)
-			if err != nil {
-				return nil, err
-			}
-			return one(p)
-		},
+		"[method]incoming-datagram-stream.subscribe": subscriber(h, "incoming-datagram-stream.subscribe", func(in *incomingStream) <-chan struct{} { return in.s.readyChan() }),
 		"[method]outgoing-datagram-stream.check-send": func(_ context.Context, args []any) ([]any, error) {
 			o, err := hostObject[*outgoingStream](args[0], "outgoing-datagram-stream.check-send")
 			if err != nil {
@@ -455,20 +431,7 @@ func (h *Host) udpFuncs(out map[string]map[string]hostFn, fail func(string) ([]a
 			}
 			return one(okValue(uint64(len(list))))
 		},
-		"[method]outgoing-datagram-stream.subscribe": func(ctx context.Context, args []any) ([]any, error) {
-			if _, err := hostObject[*outgoingStream](args[0], "outgoing-datagram-stream.subscribe"); err != nil {
-				return nil, err
-			}
-			st, err := h.state(ctx)
-			if err != nil {
-				return nil, err
-			}
-			p, err := h.newPollable(st, func() <-chan struct{} { return closedChan }, nil)
-			if err != nil {
-				return nil, err
-			}
-			return one(p)
-		},
+		"[method]outgoing-datagram-stream.subscribe": subscriber(h, "outgoing-datagram-stream.subscribe", func(*outgoingStream) <-chan struct{} { return closedChan }),
 	}
 	for name, fn := range h.denyAll(sockUDP, "not-supported") {
 		if udp[name] == nil {

@@ -81,6 +81,20 @@ func outOfRange(off int64, sort Sort, idx uint32, n int) {
 	bail(off, "%s index %d out of range (%d defined so far)", sort, idx, n)
 }
 
+// at returns list[idx], or bails naming sort when idx is out of range.
+func at[T any](off int64, sort Sort, list []T, idx uint32) T {
+	if idx >= uint32(len(list)) {
+		outOfRange(off, sort, idx, len(list))
+	}
+	return list[idx]
+}
+
+// push appends v to the index space *list and returns its index.
+func push[T any](list *[]T, v T) uint32 {
+	*list = append(*list, v)
+	return uint32(len(*list) - 1)
+}
+
 // outer returns the scope count levels up (0 is s itself).
 func (s *scope) outer(off int64, count uint32) *scope {
 	t := s
@@ -94,64 +108,39 @@ func (s *scope) outer(off int64, count uint32) *scope {
 }
 
 func (s *scope) coreModule(off int64, idx uint32) *ModuleType {
-	if idx >= uint32(len(s.coreModules)) {
-		outOfRange(off, SortCoreModule, idx, len(s.coreModules))
-	}
-	return s.coreModules[idx]
+	return at(off, SortCoreModule, s.coreModules, idx)
 }
 
 func (s *scope) coreInstance(off int64, idx uint32) *CoreInstanceType {
-	if idx >= uint32(len(s.coreInstances)) {
-		outOfRange(off, SortCoreInstance, idx, len(s.coreInstances))
-	}
-	return s.coreInstances[idx]
+	return at(off, SortCoreInstance, s.coreInstances, idx)
 }
 
 func (s *scope) coreTypeAt(off int64, idx uint32) coreTypeEntry {
-	if idx >= uint32(len(s.coreTypes)) {
-		outOfRange(off, SortCoreType, idx, len(s.coreTypes))
-	}
-	return s.coreTypes[idx]
+	return at(off, SortCoreType, s.coreTypes, idx)
 }
 
 func (s *scope) coreFunc(off int64, idx uint32) FuncType {
-	if idx >= uint32(len(s.coreFuncs)) {
-		outOfRange(off, SortCoreFunc, idx, len(s.coreFuncs))
-	}
-	return s.coreFuncs[idx]
+	return at(off, SortCoreFunc, s.coreFuncs, idx)
 }
 
 func (s *scope) coreMemory(off int64, idx uint32) MemoryType {
-	if idx >= uint32(len(s.coreMemories)) {
-		outOfRange(off, SortCoreMemory, idx, len(s.coreMemories))
-	}
-	return s.coreMemories[idx]
+	return at(off, SortCoreMemory, s.coreMemories, idx)
 }
 
 // coreItem returns the type of core item idx of sort, for the sorts a core
 // instance can export; ok is false for the other sorts.
 func (s *scope) coreItem(off int64, sort Sort, idx uint32) (e CoreExtern, ok bool) {
-	check := func(n int) {
-		if idx >= uint32(n) {
-			outOfRange(off, sort, idx, n)
-		}
-	}
 	switch sort {
 	case SortCoreFunc:
-		check(len(s.coreFuncs))
-		return CoreExtern{Kind: CoreFunc, Func: s.coreFuncs[idx]}, true
+		return CoreExtern{Kind: CoreFunc, Func: at(off, sort, s.coreFuncs, idx)}, true
 	case SortCoreTable:
-		check(len(s.coreTables))
-		return CoreExtern{Kind: CoreTable, Table: s.coreTables[idx]}, true
+		return CoreExtern{Kind: CoreTable, Table: at(off, sort, s.coreTables, idx)}, true
 	case SortCoreMemory:
-		check(len(s.coreMemories))
-		return CoreExtern{Kind: CoreMemory, Memory: s.coreMemories[idx]}, true
+		return CoreExtern{Kind: CoreMemory, Memory: at(off, sort, s.coreMemories, idx)}, true
 	case SortCoreGlobal:
-		check(len(s.coreGlobals))
-		return CoreExtern{Kind: CoreGlobal, Global: s.coreGlobals[idx]}, true
+		return CoreExtern{Kind: CoreGlobal, Global: at(off, sort, s.coreGlobals, idx)}, true
 	case SortCoreTag:
-		check(len(s.coreTags))
-		return CoreExtern{Kind: CoreTag, Func: s.coreTags[idx]}, true
+		return CoreExtern{Kind: CoreTag, Func: at(off, sort, s.coreTags, idx)}, true
 	}
 	return CoreExtern{}, false
 }
@@ -160,50 +149,29 @@ func (s *scope) coreItem(off int64, sort Sort, idx uint32) (e CoreExtern, ok boo
 func (s *scope) addCore(e CoreExtern) uint32 {
 	switch e.Kind {
 	case CoreFunc:
-		s.coreFuncs = append(s.coreFuncs, e.Func)
-		return uint32(len(s.coreFuncs) - 1)
+		return push(&s.coreFuncs, e.Func)
 	case CoreTable:
-		s.coreTables = append(s.coreTables, e.Table)
-		return uint32(len(s.coreTables) - 1)
+		return push(&s.coreTables, e.Table)
 	case CoreMemory:
-		s.coreMemories = append(s.coreMemories, e.Memory)
-		return uint32(len(s.coreMemories) - 1)
+		return push(&s.coreMemories, e.Memory)
 	case CoreGlobal:
-		s.coreGlobals = append(s.coreGlobals, e.Global)
-		return uint32(len(s.coreGlobals) - 1)
+		return push(&s.coreGlobals, e.Global)
 	case CoreTag:
-		s.coreTags = append(s.coreTags, e.Func)
-		return uint32(len(s.coreTags) - 1)
+		return push(&s.coreTags, e.Func)
 	}
 	panic("binary: addCore of unknown kind")
 }
 
-func (s *scope) funcAt(off int64, idx uint32) *types.Func {
-	if idx >= uint32(len(s.funcs)) {
-		outOfRange(off, SortFunc, idx, len(s.funcs))
-	}
-	return s.funcs[idx]
-}
+func (s *scope) funcAt(off int64, idx uint32) *types.Func { return at(off, SortFunc, s.funcs, idx) }
 
-func (s *scope) typeAt(off int64, idx uint32) ExternType {
-	if idx >= uint32(len(s.types)) {
-		outOfRange(off, SortType, idx, len(s.types))
-	}
-	return s.types[idx]
-}
+func (s *scope) typeAt(off int64, idx uint32) ExternType { return at(off, SortType, s.types, idx) }
 
 func (s *scope) instanceAt(off int64, idx uint32) *InstanceType {
-	if idx >= uint32(len(s.instances)) {
-		outOfRange(off, SortInstance, idx, len(s.instances))
-	}
-	return s.instances[idx]
+	return at(off, SortInstance, s.instances, idx)
 }
 
 func (s *scope) componentAt(off int64, idx uint32) *ComponentType {
-	if idx >= uint32(len(s.components)) {
-		outOfRange(off, SortComponent, idx, len(s.components))
-	}
-	return s.components[idx]
+	return at(off, SortComponent, s.components, idx)
 }
 
 // item returns the extern type of component item idx of sort (func, type,
@@ -229,20 +197,15 @@ func (s *scope) item(off int64, sort Sort, idx uint32) ExternType {
 func (s *scope) add(e ExternType) uint32 {
 	switch e.Kind {
 	case KindFunc:
-		s.funcs = append(s.funcs, e.Func)
-		return uint32(len(s.funcs) - 1)
+		return push(&s.funcs, e.Func)
 	case KindType:
-		s.types = append(s.types, e)
-		return uint32(len(s.types) - 1)
+		return push(&s.types, e)
 	case KindComponent:
-		s.components = append(s.components, e.Component)
-		return uint32(len(s.components) - 1)
+		return push(&s.components, e.Component)
 	case KindInstance:
-		s.instances = append(s.instances, e.Instance)
-		return uint32(len(s.instances) - 1)
+		return push(&s.instances, e.Instance)
 	case KindModule:
-		s.coreModules = append(s.coreModules, e.Module)
-		return uint32(len(s.coreModules) - 1)
+		return push(&s.coreModules, e.Module)
 	}
 	panic("binary: add of unknown extern kind")
 }
