@@ -6,15 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"tapedeck.dev/tapedeck/internal/paths"
 	"tapedeck.dev/tapedeck/internal/testcomponents"
 	"tapedeck.dev/tapedeck/sandbox"
 	"tapedeck.dev/tapedeck/sandbox/activity"
@@ -125,30 +122,7 @@ func TestCallSaysWhatAServedCallSays(t *testing.T) {
 // and its throwaway folder is gone afterwards.
 func TestCallBesideServe(t *testing.T) {
 	s := newSession(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	var serveErr bytes.Buffer
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		env := &Env{Stdin: strings.NewReader(""), Stdout: &bytes.Buffer{}, Stderr: &serveErr, DataDir: s.data,
-			Getenv: func(string) string { return "" }}
-		Run(ctx, env, []string{"serve"})
-	}()
-	t.Cleanup(func() { cancel(); wg.Wait() })
-	dirs, err := paths.Resolve(paths.Options{DataDir: s.data, Getenv: func(string) string { return "" }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if c, err := net.Dial("unix", paths.SocketPath(dirs)); err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve did not listen: %s", serveErr.String())
-		}
-	}
+	s.startServe()
 	s.loadCalc()
 	before := s.files()
 	calls := len(s.activity(activity.KindCall))
