@@ -239,3 +239,20 @@ func sandboxPolicy(t *testing.T, text string) *policy.Policy {
 	}
 	return p
 }
+
+// TestCallFileNameThatIsNoID: a file whose name cannot be a component id
+// is still called (the id names only the throwaway copy).
+func TestCallFileNameThatIsNoID(t *testing.T) {
+	wasm, err := os.ReadFile(testcomponents.Path(t, testcomponents.CTool))
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "my calc (copy).wasm")
+	if err := os.WriteFile(file, wasm, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, code := run(t, "call", file, "add", "--args", `{"a": 2, "b": 3}`)
+	if code != 0 || compact(t, json.RawMessage(out)) != `{"result":5}` {
+		t.Errorf("exit %d, %s\n%s", code, out, stderr)
+	}
+}
