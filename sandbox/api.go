@@ -191,6 +191,14 @@ type CallResult struct {
 	Stdout     string          `json:"stdout,omitempty"` // what the guest printed, capped
 	Stderr     string          `json:"stderr,omitempty"`
 	Duration   time.Duration   `json:"duration"`
+	// Notes are what a person should know of a call that succeeded beyond
+	// its result, such as a memory limit the guest ran into and coped
+	// with, one sentence each. Text ends with them too.
+	Notes []string `json:"notes,omitempty"`
+	// Denied lists the accesses refused during the call, in order and
+	// without repeats, each saying what was refused, why, and how to
+	// allow it. Text names them too where they may explain the outcome.
+	Denied []string `json:"denied,omitempty"`
 }
 
 // EventKind names what an Event reports.

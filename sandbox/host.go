@@ -56,6 +56,11 @@ type Options struct {
 	Hosts []*component.HostInterface
 	// Fetch is the fetch configuration for https:// and oci:// loads.
 	Fetch store.FetchOptions
+	// TimeoutHint tells a person how to raise a call's time limit, in the
+	// result of a call that ran out of it. Empty means the component's
+	// settings (the Tapedeck tray, or call_timeout in <id>.tapedeck.json);
+	// a Host made for one command names that command's flag instead.
+	TimeoutHint string
 }
 
 // SecretStore is what the Host needs of sandbox/secrets.

@@ -89,16 +89,17 @@ func (h *Host) call(ctx context.Context, l *loaded, fn *component.Func, req Call
 	}
 	out, err := inst.CallJSON(cctx, fn, args)
 	output := h.wasi.Output(inst)
-	res := &CallResult{Stdout: string(output.Stdout), Stderr: string(output.Stderr)}
+	res := &CallResult{Stdout: string(output.Stdout), Stderr: string(output.Stderr), Denied: denialLines(cg.Denials())}
 	if err != nil {
 		res.IsError = true
-		res.Text = explain(err, limits, cg.Denials())
+		res.Text = explain(err, limits, h.opts.TimeoutHint, cg.Denials())
 		return res
 	}
 	res.Structured, res.Text = out.Structured, out.Text
 	if err := inst.MemoryLimitReached(); err != nil {
 		// The guest coped with less memory than it asked for: say why.
 		res.Text += "\n\nNote: " + err.Error()
+		res.Notes = append(res.Notes, err.Error())
 	}
 	if denials := cg.Denials(); len(denials) > 0 && looksLikeFailure(out.Structured) {
 		// The tool reported a failure of its own (a WIT err); say what was
@@ -108,8 +109,9 @@ func (h *Host) call(ctx context.Context, l *loaded, fn *component.Func, req Call
 	return res
 }
 
-// explain turns a failed call into words a person or an agent can act on.
-func explain(err error, limits Limits, denials []*access.DeniedError) string {
+// explain turns a failed call into words a person or an agent can act on;
+// timeoutHint is Options.TimeoutHint.
+func explain(err error, limits Limits, timeoutHint string, denials []*access.DeniedError) string {
 	var b strings.Builder
 	var ae *component.ArgumentError
 	var le *component.LimitError
@@ -117,7 +119,10 @@ func explain(err error, limits Limits, denials []*access.DeniedError) string {
 	case errors.As(err, &ae):
 		fmt.Fprintf(&b, "bad arguments: %v", ae)
 	case errors.Is(err, context.DeadlineExceeded):
-		b.WriteString(limits.TimeoutMessage("raise it in the component's settings (the Tapedeck tray, or its call_timeout in <id>.tapedeck.json) if it needs longer"))
+		if timeoutHint == "" {
+			timeoutHint = "raise it in the component's settings (the Tapedeck tray, or its call_timeout in <id>.tapedeck.json) if it needs longer"
+		}
+		b.WriteString(limits.TimeoutMessage(timeoutHint))
 	case errors.Is(err, context.Canceled):
 		b.WriteString("the call was cancelled")
 	case errors.As(err, &le):
@@ -134,16 +139,20 @@ func explain(err error, limits Limits, denials []*access.DeniedError) string {
 }
 
 func denialText(denials []*access.DeniedError) string {
-	var b strings.Builder
-	b.WriteString("Tapedeck refused these accesses during the call:")
+	return "Tapedeck refused these accesses during the call:\n- " + strings.Join(denialLines(denials), "\n- ")
+}
+
+// denialLines are the denials' messages, in order, each once.
+func denialLines(denials []*access.DeniedError) []string {
+	var out []string
 	seen := map[string]bool{}
 	for _, d := range denials {
 		if s := d.Error(); !seen[s] {
 			seen[s] = true
-			b.WriteString("\n- " + s)
+			out = append(out, s)
 		}
 	}
-	return b.String()
+	return out
 }
 
 // looksLikeFailure reports whether a structured result is a WIT result's

@@ -10,8 +10,9 @@ import (
 
 // Limits are what one call of a component may spend: the policy's
 // resources.limits, a person's settings over them, Tapedeck's defaults
-// under them. The Host and `tapedeck call` both take them from
-// LimitsFromPolicy, so a component behaves the same in both.
+// under them. The Host takes them from LimitsFromPolicy; `tapedeck call`
+// runs through a Host too, and asks LimitsFromPolicy only for the warnings
+// it prints before the call.
 type Limits struct {
 	// Memory caps each instance's linear memory, in bytes.
 	Memory uint64

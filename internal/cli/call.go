@@ -5,18 +5,19 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
+	"tapedeck.dev/tapedeck/internal/atomicfile"
 	"tapedeck.dev/tapedeck/internal/owner"
 	"tapedeck.dev/tapedeck/internal/paths"
 	"tapedeck.dev/tapedeck/sandbox"
-	"tapedeck.dev/tapedeck/sandbox/access"
-	"tapedeck.dev/tapedeck/sandbox/component"
 	"tapedeck.dev/tapedeck/sandbox/policy"
-	"tapedeck.dev/tapedeck/sandbox/wasi"
+	"tapedeck.dev/tapedeck/sandbox/store"
 )
 
 const callArgs = "FILE.wasm TOOL [--args JSON] [--policy policy.yaml] [--secret KEY=VALUE]... [--prompt deny|allow|ask] [--timeout DURATION]"
@@ -26,16 +27,23 @@ var callCmd = &Command{
 	Args:  callArgs,
 	Short: "call one tool of a component once, under a policy",
 	Long: `Loads the component, calls TOOL with the JSON object --args (default {}) and
-prints {"result": …}. The component runs under the policy file --policy
-(Wassette's policy.yaml); without one nothing is allowed: no files, no network,
-an empty environment. What the policy leaves open is settled by --prompt:
-deny (the default) refuses it, allow allows it once, ask asks on the terminal
-(y: allow once, a: allow always and save the rule into the --policy file,
-n: deny, N: always deny and save that).
+prints {"result": …}. The call takes the path a served call takes, through
+the same sandbox, limits and messages, but nothing is installed: the
+component lives in a throwaway folder for the length of the command, and the
+data folder gets only compiled code in its cache. A running Tapedeck is
+neither needed nor disturbed.
+
+The component runs under the policy file --policy (Wassette's policy.yaml);
+without one nothing is allowed: no files, no network, an empty environment.
+What the policy leaves open is settled by --prompt: deny (the default)
+refuses it, allow allows it once, ask asks on the terminal (y: allow once,
+a: allow always and save the rule into the --policy file, n: deny, N:
+always deny and save that).
 
 The environment holds only the variables the policy allows, each from
---secret KEY=VALUE if given, else from this process's environment.
-resources.limits.memory caps the component's memory; --timeout stops the call.
+--secret KEY=VALUE if given (kept in memory only), else from this process's
+environment. resources.limits.memory caps the component's memory; --timeout
+stops the call.
 
 What the component writes to stdout and stderr is shown on stderr, and so is
 every access that was refused, with the command that would allow it. Exit
@@ -44,7 +52,16 @@ memory, or the arguments do not fit its parameters.`,
 	Run: runCall,
 }
 
-// secretFlags collects repeated --secret KEY=VALUE flags.
+// callClient is who a `tapedeck call` is to the Host: the person's own
+// command.
+var callClient = sandbox.Client{Name: "tapedeck call", Transport: "cli"}
+
+// callPolicyAdvice follows the accesses a call refused.
+const callPolicyAdvice = "For this call alone: add the rule to the --policy file, or run with --prompt ask and answer."
+
+// secretFlags collects repeated --secret KEY=VALUE flags. It is also the
+// call's sandbox.SecretStore: one component's secrets, in memory only —
+// never in the keychain, never on disk.
 type secretFlags map[string]string
 
 func (s secretFlags) String() string { return "" }
@@ -55,6 +72,23 @@ func (s secretFlags) Set(v string) error {
 		return fmt.Errorf("want KEY=VALUE, got %q", v)
 	}
 	s[k] = val
+	return nil
+}
+
+// Get implements sandbox.SecretStore.
+func (s secretFlags) Get(_, key string) (string, error) {
+	if v, ok := s[key]; ok {
+		return v, nil
+	}
+	return "", fmt.Errorf("no --secret %s was given", key)
+}
+
+// List implements sandbox.SecretStore.
+func (s secretFlags) List(string) ([]string, error) { return slices.Sorted(maps.Keys(s)), nil }
+
+// DeleteAll implements sandbox.SecretStore.
+func (s secretFlags) DeleteAll(string) error {
+	clear(s)
 	return nil
 }
 
@@ -76,93 +110,227 @@ func runCall(ctx context.Context, env *Env, args []string) error {
 	if !json.Valid([]byte(*argsJSON)) {
 		return UsageError("--args is not valid JSON: %s", *argsJSON)
 	}
+	if *timeout < 0 {
+		return UsageError("--timeout must not be negative, got %s", *timeout)
+	}
 	prompter, err := prompterFor(*promptMode, env)
 	if err != nil {
 		return err
 	}
 	file, toolName := pos[0], pos[1]
-	id := strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
-	pol, policyPath, err := loadCallPolicy(*policyFile)
+	pol, policyText, policyPath, err := loadCallPolicy(*policyFile)
 	if err != nil {
 		return err
 	}
-	limits := sandbox.LimitsFromPolicy(pol, sandbox.LimitOverrides{Timeout: *timeout})
-	for _, w := range limits.Warnings {
+	for _, w := range sandbox.LimitsFromPolicy(pol, sandbox.LimitOverrides{}).Warnings {
 		fmt.Fprintf(env.Stderr, "warning: %s\n", w)
 	}
-	protected, err := env.protected()
-	if err != nil {
-		return err
-	}
-	gate := sandbox.NewGate(sandbox.GateConfig{Component: id, Policy: pol, PolicyPath: policyPath,
-		Protected: protected, Prompter: prompter})
-	values := sandbox.EnvSource{
-		Policy:    gate.Policy,
-		Protected: protected,
-		Secret:    func(k string) (string, bool) { v, ok := secrets[k]; return v, ok },
-		Process: func(k string) (string, bool) {
-			v := env.getenv(k)
-			return v, v != ""
-		},
-	}
-
 	wasm, err := os.ReadFile(file)
 	if err != nil {
 		return err
 	}
-	cacheDir, err := env.cacheDir()
+
+	ch, err := openCallHost(ctx, env, prompter, secrets, pol)
 	if err != nil {
 		return err
 	}
-	reg, wasiHost := newHostRegistry(hostConfig{wasi: wasi.Config{Environment: values.Environment, Store: values}})
-	rt, err := component.NewRuntime(ctx, component.Config{CacheDir: cacheDir, Hosts: reg})
+	defer ch.close()
+	info, err := ch.load(ctx, file, wasm, policyText, *timeout)
 	if err != nil {
 		return err
 	}
-	defer rt.Close(ctx)
-	comp, err := rt.Compile(ctx, wasm)
+	tool, err := findTool(file, info.Tools, toolName)
 	if err != nil {
-		return fmt.Errorf("%s: %w", file, err)
+		return err
 	}
-	var tool *component.Tool
+	res, err := ch.host.Call(ctx, sandbox.CallRequest{Tool: tool.Name, Args: json.RawMessage(*argsJSON), Client: callClient})
+	if err != nil {
+		return err
+	}
+	if policyPath != "" {
+		if err := ch.saveAnswers(info.ID, policyText, policyPath); err != nil {
+			fmt.Fprintf(env.Stderr, "warning: the \"always\" answers were not saved into %s: %v; add their rules to it yourself\n", policyPath, err)
+		}
+	}
+	return printCallResult(env, tool.Name, res)
+}
+
+// loadCallPolicy reads --policy; without one the policy is empty and its
+// text nil. It returns the absolute path "always" answers are saved to.
+func loadCallPolicy(file string) (pol *policy.Policy, text []byte, path string, err error) {
+	if file == "" {
+		return policy.New(), nil, "", nil
+	}
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	data, err := os.ReadFile(abs)
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("--policy: %w", err)
+	}
+	pol, err = policy.Parse(data)
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("--policy %s: %w", file, err)
+	}
+	return pol, data, abs, nil
+}
+
+// callHost is the sandbox Host of one `tapedeck call`. Its component
+// folder is a throwaway one that close removes, so the call installs
+// nothing, writes nothing to the data dir but compiled code to the shared
+// cache, and takes no owner lock: a running owner is neither needed nor
+// disturbed.
+type callHost struct {
+	host *sandbox.Host
+	dir  string // the throwaway folder
+}
+
+func openCallHost(ctx context.Context, env *Env, prompter sandbox.Prompter, secrets secretFlags, pol *policy.Policy) (*callHost, error) {
+	dirs, err := paths.Resolve(paths.Options{DataDir: env.DataDir, Getenv: env.Getenv})
+	if err != nil {
+		return nil, err
+	}
+	cacheDir := owner.CacheDir(dirs)
+	if err := os.MkdirAll(cacheDir, 0o700); err != nil {
+		return nil, fmt.Errorf("compilation cache: %w", err)
+	}
+	dir, err := os.MkdirTemp("", "tapedeck-call-")
+	if err != nil {
+		return nil, fmt.Errorf("a folder for the call: %w", err)
+	}
+	host, err := sandbox.New(ctx, sandbox.Options{
+		Dir:      filepath.Join(dir, "components"),
+		CacheDir: cacheDir,
+		// The throwaway folder is Tapedeck's own as well: the policy there
+		// is copied back into the --policy file, so a component granted the
+		// temp folder must not be able to write it.
+		Protected:   append(paths.Protected(dirs), dir),
+		Secrets:     secrets,
+		Prompter:    prompter,
+		Env:         callEnvironment(env, pol),
+		TimeoutHint: "raise it with --timeout",
+	})
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	return &callHost{host: host, dir: dir}, nil
+}
+
+func (c *callHost) close() {
+	c.host.Close(context.Background())
+	os.RemoveAll(c.dir)
+}
+
+// load installs the component file (its bytes wasm) under the --policy
+// file's text (nil: no policy) and sets the call timeout. The Host loads a
+// copy from a folder of its own, beside the policy as the person's trusted
+// choice, so that a policy.yaml lying beside the file is never taken
+// instead and no one is asked to approve the person's own policy.
+func (c *callHost) load(ctx context.Context, file string, wasm, policyText []byte, timeout time.Duration) (sandbox.ComponentInfo, error) {
+	id, err := store.IDFromURI(file)
+	if err != nil {
+		id = "component" // the id names only the throwaway copy
+	}
+	src := filepath.Join(c.dir, "source")
+	copyPath := filepath.Join(src, id+".wasm")
+	if err := os.Mkdir(src, 0o700); err != nil {
+		return sandbox.ComponentInfo{}, err
+	}
+	if err := os.WriteFile(copyPath, wasm, 0o600); err != nil {
+		return sandbox.ComponentInfo{}, err
+	}
+	if policyText != nil {
+		if err := os.WriteFile(filepath.Join(src, "policy.yaml"), policyText, 0o600); err != nil {
+			return sandbox.ComponentInfo{}, err
+		}
+	}
+	res, err := c.host.Load(ctx, copyPath, sandbox.LoadOptions{Client: callClient, TrustBundledPolicy: true})
+	if err != nil {
+		// The Host names the copy; the person knows the file.
+		return sandbox.ComponentInfo{}, errors.New(strings.ReplaceAll(err.Error(), copyPath, file))
+	}
+	if err := c.host.SetSettings(ctx, id, store.Settings{CallTimeout: timeout}, callClient); err != nil {
+		return sandbox.ComponentInfo{}, err
+	}
+	return res.Component, nil
+}
+
+// saveAnswers copies the policy as the call left it into the --policy file
+// (whose text was before) when "always" answers changed it: the Host saved
+// them in the throwaway folder.
+func (c *callHost) saveAnswers(id string, before []byte, path string) error {
+	info, err := c.host.Policy(id)
+	if err != nil {
+		return err
+	}
+	if info.YAML == string(before) {
+		return nil
+	}
+	return atomicfile.WriteFile(path, []byte(info.YAML), 0o600)
+}
+
+// callEnvironment is the Host's last source of values for the variables
+// the policy allows: this process's environment, read through env so tests
+// give their own. The Host shows a component only the keys its policy
+// allows.
+func callEnvironment(env *Env, pol *policy.Policy) map[string]string {
+	out := map[string]string{}
+	add := func(k string) {
+		if v := env.getenv(k); v != "" {
+			out[k] = v
+		}
+	}
+	for _, kv := range os.Environ() {
+		if k, _, ok := strings.Cut(kv, "="); ok && k != "" {
+			add(k)
+		}
+	}
+	for _, rule := range pol.Permissions().Environment.Allow {
+		add(rule.Key)
+	}
+	return out
+}
+
+// findTool returns the tool called name, by its tool name or its export
+// path joined with "#".
+func findTool(file string, tools []sandbox.ToolInfo, name string) (sandbox.ToolInfo, error) {
 	var names []string
-	for _, t := range comp.Tools() {
-		if t.Name == toolName || strings.Join(t.Func.Path, "#") == toolName {
-			t := t
-			tool = &t
+	for _, t := range tools {
+		if t.Name == name || strings.Join(t.Export, "#") == name {
+			if t.Unavailable != "" {
+				return t, &ExitError{Code: ExitFailure, Err: fmt.Errorf("tool %s cannot be called with JSON: %s", t.Name, t.Unavailable)}
+			}
+			return t, nil
 		}
 		names = append(names, t.Name)
 	}
-	if tool == nil {
-		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("%s has no tool %q; its tools: %s", file, toolName, strings.Join(names, ", "))}
-	}
-	if tool.Unavailable != "" {
-		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("tool %s cannot be called with JSON: %s", tool.Name, tool.Unavailable)}
-	}
-	cg := gate.ForCall(tool.Name, sandbox.Client{Name: "tapedeck call", Transport: "cli"})
-	cctx, cancel := context.WithTimeout(ctx, limits.Timeout)
-	defer cancel()
-	cctx = access.WithChecker(cctx, cg)
-	inst, err := comp.Instantiate(cctx, limits.InstantiateOptions())
-	if err != nil {
-		return err
-	}
-	defer inst.Close(context.Background())
-	res, err := inst.CallJSON(cctx, tool.Func, json.RawMessage(*argsJSON))
-	showGuestOutput(env, inst, wasiHost)
-	showDenials(env, cg.Denials())
-	if lerr := inst.MemoryLimitReached(); lerr != nil && err == nil {
-		fmt.Fprintf(env.Stderr, "note: %v\n", lerr)
-	}
-	if err != nil {
-		var ae *component.ArgumentError
-		switch {
-		case errors.As(err, &ae):
-			return &ExitError{Code: ExitFailure, Err: fmt.Errorf("bad arguments for %s: %w", tool.Name, err)}
-		case errors.Is(err, context.DeadlineExceeded):
-			return &ExitError{Code: ExitFailure, Err: fmt.Errorf("%s: %s", tool.Name, limits.TimeoutMessage("raise it with --timeout"))}
+	return sandbox.ToolInfo{}, &ExitError{Code: ExitFailure, Err: fmt.Errorf("%s has no tool %q; its tools: %s", file, name, strings.Join(names, ", "))}
+}
+
+// printCallResult shows a call's result: the JSON result on stdout; what
+// the guest printed, the accesses refused and the Host's notes on stderr;
+// a failure as the error, with exit status 1.
+func printCallResult(env *Env, tool string, res *sandbox.CallResult) error {
+	showGuestOutput(env, res.Stdout, res.Stderr)
+	if res.IsError {
+		// The Host's text names the refused accesses already.
+		msg := res.Text
+		if len(res.Denied) > 0 {
+			msg += "\n" + callPolicyAdvice
 		}
-		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("%s: %w", tool.Name, err)}
+		return &ExitError{Code: ExitFailure, Err: fmt.Errorf("%s: %s", tool, msg)}
+	}
+	if len(res.Denied) > 0 {
+		fmt.Fprintln(env.Stderr, "Tapedeck refused these accesses during the call:")
+		for _, d := range res.Denied {
+			fmt.Fprintf(env.Stderr, "- %s\n", d)
+		}
+		fmt.Fprintln(env.Stderr, callPolicyAdvice)
+	}
+	for _, n := range res.Notes {
+		fmt.Fprintf(env.Stderr, "note: %s\n", n)
 	}
 	out := res.Structured
 	if out == nil {
@@ -171,76 +339,15 @@ func runCall(ctx context.Context, env *Env, args []string) error {
 	return writeJSON(env.Stdout, out)
 }
 
-// loadCallPolicy reads --policy; without one the policy is empty. It
-// returns the absolute path "always" answers are saved to.
-func loadCallPolicy(file string) (*policy.Policy, string, error) {
-	if file == "" {
-		return policy.New(), "", nil
-	}
-	abs, err := filepath.Abs(file)
-	if err != nil {
-		return nil, "", err
-	}
-	data, err := os.ReadFile(abs)
-	if err != nil {
-		return nil, "", fmt.Errorf("--policy: %w", err)
-	}
-	pol, err := policy.Parse(data)
-	if err != nil {
-		return nil, "", fmt.Errorf("--policy %s: %w", file, err)
-	}
-	return pol, abs, nil
-}
-
-// protected returns Tapedeck's own folders, which no component may touch
-// whatever its policy says, as real paths (storage is decided on real paths).
-func (e *Env) protected() (policy.Protected, error) {
-	d, err := paths.Resolve(paths.Options{DataDir: e.DataDir, Getenv: e.Getenv})
-	if err != nil {
-		return policy.Protected{}, err
-	}
-	var real []string
-	for _, p := range paths.Protected(d) {
-		if r, err := filepath.EvalSymlinks(p); err == nil {
-			p = r
+// showGuestOutput copies what the guest printed to stderr, each line
+// marked, so it never mixes with the JSON result on stdout.
+func showGuestOutput(env *Env, stdout, stderr string) {
+	for _, s := range []struct{ name, text string }{{"stdout", stdout}, {"stderr", stderr}} {
+		if s.text == "" {
+			continue
 		}
-		if filepath.IsAbs(p) {
-			real = append(real, p)
+		for _, line := range strings.Split(strings.TrimRight(s.text, "\n"), "\n") {
+			fmt.Fprintf(env.Stderr, "[guest %s] %s\n", s.name, line)
 		}
 	}
-	prot, err := policy.NewProtected(real...)
-	if err != nil {
-		return policy.Protected{}, fmt.Errorf("Tapedeck's own folders: %w", err)
-	}
-	return prot, nil
-}
-
-// showDenials prints what the gate refused during the call, each with how
-// to allow it, on stderr.
-func showDenials(env *Env, denials []*access.DeniedError) {
-	if len(denials) == 0 {
-		return
-	}
-	fmt.Fprintln(env.Stderr, "Tapedeck refused these accesses during the call:")
-	seen := map[string]bool{}
-	for _, d := range denials {
-		if s := d.Error(); !seen[s] {
-			seen[s] = true
-			fmt.Fprintf(env.Stderr, "- %s\n", s)
-		}
-	}
-	fmt.Fprintln(env.Stderr, "For this call alone: add the rule to the --policy file, or run with --prompt ask and answer.")
-}
-
-// cacheDir returns the folder for compiled code, creating it.
-func (e *Env) cacheDir() (string, error) {
-	d, err := paths.Resolve(paths.Options{DataDir: e.DataDir, Getenv: e.Getenv})
-	if err != nil {
-		return "", err
-	}
-	dir := owner.CacheDir(d)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", fmt.Errorf("compilation cache: %w", err)
-	}
-	return dir, nil
 }

@@ -156,6 +156,7 @@ func TestCallPromptFlagErrors(t *testing.T) {
 		{"UnknownMode", []string{"--prompt", "sometimes"}, "deny, allow or ask"},
 		{"BadSecret", []string{"--secret", "NOEQUALS"}, "KEY=VALUE"},
 		{"MissingPolicy", []string{"--policy", "/nonexistent/policy.yaml"}, "--policy"},
+		{"NegativeTimeout", []string{"--timeout", "-1s"}, "--timeout must not be negative"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

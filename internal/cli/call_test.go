@@ -89,7 +89,8 @@ func TestCallFailures(t *testing.T) {
 		code int
 		want string
 	}{
-		{"bad_argument", []string{"call", testcomponents.Path(t, "c-tool"), "add", "--args", `{"a": "x", "b": 1}`}, 1, "bad arguments for add"},
+		// The Host's words, as a served call gives them to an agent.
+		{"bad_argument", []string{"call", testcomponents.Path(t, "c-tool"), "add", "--args", `{"a": "x", "b": 1}`}, 1, "add: bad arguments: arguments.a"},
 		{"unknown_tool", []string{"call", testcomponents.Path(t, "c-tool"), "nope"}, 1, "has no tool \"nope\"; its tools: add, reverse"},
 		{"trap", []string{"call", testcomponents.Path(t, "rust-noinit"), "upper", "--args", `{"s": "x"}`}, 1, "trapped"},
 		{"timeout", []string{"call", testcomponents.Path(t, "c-limits"), "spin", "--timeout", "200ms"}, 1, "--timeout"},

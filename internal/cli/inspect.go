@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"tapedeck.dev/tapedeck/sandbox/component"
+	"tapedeck.dev/tapedeck/sandbox/wasi"
 )
 
 const inspectArgs = "FILE.wasm [-o text|json]"
@@ -39,7 +40,10 @@ func runInspect(ctx context.Context, env *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	reg, _ := newHostRegistry(hostConfig{})
+	// The registry of the host interfaces a Host links components against,
+	// so imports Tapedeck cannot serve are marked.
+	reg := component.NewRegistry()
+	wasi.New(wasi.Config{}).Register(reg)
 	info, err := component.Inspect(wasm, reg)
 	if err != nil {
 		return fmt.Errorf("%s: %w", pos[0], err)
