@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"tapedeck.dev/tapedeck/internal/localsock"
 	"tapedeck.dev/tapedeck/internal/ownerlock"
 	"tapedeck.dev/tapedeck/sandbox"
 )
@@ -93,8 +93,7 @@ func TakeOver(ctx context.Context, dataDir, socket, by string) (*ownerlock.Lock,
 
 // requestHandover sends HandoverMethod on socket.
 func requestHandover(ctx context.Context, socket, by string) error {
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "unix", socket)
+	conn, err := localsock.Dial(ctx, socket)
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,7 @@
 //
 //	srv := mcpbridge.New(host, mcpbridge.Options{Version: version.String()})
 //	defer srv.Close()
-//	ln, err := mcpbridge.ListenSocket(paths.SocketPath(dirs))
+//	ln, err := mcpbridge.ListenSocket(paths.SocketPath(dirs), lock)
 //	…
 //	err = srv.ServeSocket(ctx, ln)
 //

@@ -10,7 +10,20 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"tapedeck.dev/tapedeck/internal/localsock"
+	"tapedeck.dev/tapedeck/internal/ownerlock"
+	"tapedeck.dev/tapedeck/sandbox"
 )
+
+// ListenSocket listens on the MCP socket at path (paths.SocketPath) for
+// the owner of a data dir, whose ownership lock is: a unix socket only
+// this user may use, replacing a dead owner's stale file, or on Windows a
+// named pipe only this user may open. See localsock.Listen for each
+// system's rules and errors.
+func ListenSocket(path string, lock *ownerlock.Lock) (net.Listener, error) {
+	return localsock.Listen(path, lock)
+}
 
 // ServeSocket serves one MCP session per connection accepted on ln
 // (newline-delimited JSON-RPC), many at once, until ctx is done or ln
@@ -32,7 +45,6 @@ func (s *Server) ServeSocket(ctx context.Context, ln net.Listener) error {
 		endSessions()
 	})
 	defer stop()
-	uid := os.Getuid()
 	backoff := 5 * time.Millisecond
 	for {
 		conn, err := ln.Accept()
@@ -54,7 +66,7 @@ func (s *Server) ServeSocket(ctx context.Context, ln net.Listener) error {
 			return fmt.Errorf("accepting on the socket: %w", err)
 		}
 		backoff = 5 * time.Millisecond
-		peer, err := socketPeer(conn, uid)
+		peer, err := socketPeer(conn)
 		if err != nil {
 			s.logger.Warn("socket connection refused", "reason", err)
 			conn.Close()
@@ -71,4 +83,21 @@ func (s *Server) ServeSocket(ctx context.Context, ln net.Listener) error {
 			conn.Close()
 		}()
 	}
+}
+
+// socketPeer identifies the process behind conn and refuses other users.
+func socketPeer(conn net.Conn) (sandbox.Client, error) {
+	cred, err := localsock.Peer(conn)
+	if err != nil {
+		return sandbox.Client{}, err
+	}
+	c := sandbox.Client{Transport: "socket", PID: cred.PID, Process: cred.Name, UID: cred.UID}
+	// An editor reaches the socket through `tapedeck mcp`; the process a
+	// person knows is the relay's parent.
+	if exe, err := os.Executable(); err == nil && cred.PID != 0 && cred.PID != os.Getpid() && sameProgram(cred.PID, exe) {
+		if ppid, name := parentProcess(cred.PID); ppid > 1 {
+			c.PID, c.Process = ppid, name
+		}
+	}
+	return c, nil
 }

@@ -2,7 +2,7 @@
 # install-deps.sh installs the Debian packages Tapedeck's build and tests need,
 # skipping those already present. It is idempotent and safe to run on every `make`.
 #
-# Usage: scripts/install-deps.sh [build|test|gui]...   (default: build test)
+# Usage: scripts/install-deps.sh [build|test|gui|windows]...   (default: build test)
 set -euo pipefail
 
 want_build=(gcc pkg-config libgl1-mesa-dev xorg-dev)
@@ -10,6 +10,8 @@ want_build=(gcc pkg-config libgl1-mesa-dev xorg-dev)
 want_test=(clang lld wasi-libc libclang-rt-dev-wasm32 rustc libstd-rust-dev-wasm32
   xvfb xauth dbus dbus-x11 gnome-keyring libsecret-tools
   xfce4-panel xdotool x11-utils imagemagick util-linux)
+# The MinGW-w64 cross compiler `make cross-windows` builds the desktop app for Windows with.
+want_windows=(gcc-mingw-w64-x86-64)
 
 groups=("$@")
 [ ${#groups[@]} -gt 0 ] || groups=(build test)
@@ -19,7 +21,8 @@ for g in "${groups[@]}"; do
   case "$g" in
     build|gui) pkgs+=("${want_build[@]}") ;;
     test) pkgs+=("${want_test[@]}") ;;
-    *) echo "install-deps: unknown group '$g' (want build, test or gui)" >&2; exit 2 ;;
+    windows) pkgs+=("${want_windows[@]}") ;;
+    *) echo "install-deps: unknown group '$g' (want build, test, gui or windows)" >&2; exit 2 ;;
   esac
 done
 

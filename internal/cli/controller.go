@@ -12,6 +12,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"tapedeck.dev/tapedeck/internal/control"
+	"tapedeck.dev/tapedeck/internal/localsock"
 	"tapedeck.dev/tapedeck/internal/owner"
 	"tapedeck.dev/tapedeck/internal/ownerlock"
 	"tapedeck.dev/tapedeck/internal/paths"
@@ -206,8 +207,7 @@ type remoteController struct {
 func dialOwner(ctx context.Context, socket string, pid int) (*remoteController, error) {
 	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
 	defer cancel()
-	var d net.Dialer
-	conn, err := d.DialContext(dctx, "unix", socket)
+	conn, err := localsock.Dial(dctx, socket)
 	if err != nil {
 		return nil, fmt.Errorf("Tapedeck is running%s but its socket %s does not answer (%v); wait a moment and try again, or stop that process", pidNote(pid), socket, err)
 	}

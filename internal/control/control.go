@@ -1,15 +1,17 @@
-// Package control is the person's own way into a running owner: a unix
-// socket beside the MCP socket, serving the few requests that need the
-// person's authority — grants, secrets, enabling and disabling, loads that
-// trust a bundled policy — for the command line while the tray app or
-// `tapedeck serve` owns the data dir.
+// Package control is the person's own way into a running owner: a local
+// socket beside the MCP socket (a unix socket, or on Windows a named pipe;
+// see package localsock), serving the few requests that need the person's
+// authority — grants, secrets, enabling and disabling, loads that trust a
+// bundled policy — for the command line while the tray app or `tapedeck
+// serve` owns the data dir.
 //
 // It is a socket of its own because the MCP socket carries editors'
 // sessions: `tapedeck mcp` relays an editor's bytes there unchanged, so a
 // request on it may come from an agent. Relays never connect here. Only
-// processes of the owner's OS user may connect (peer credentials are
-// checked on every connection), and the socket is 0600 in the 0700
-// runtime folder.
+// processes of the owner's OS user may connect: the peer is checked on
+// every connection (its uid on unix; on Windows the pipe admits only the
+// user's SID and its client's token is checked), and the unix socket is
+// 0600 in the 0700 runtime folder.
 //
 // The protocol is newline-delimited JSON: one Request, one Response, any
 // number of times per connection.
@@ -22,22 +24,23 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"strings"
 	"sync"
 	"time"
 
+	"tapedeck.dev/tapedeck/internal/localsock"
 	"tapedeck.dev/tapedeck/internal/owner"
 	"tapedeck.dev/tapedeck/internal/ownerlock"
-	"tapedeck.dev/tapedeck/internal/peercred"
-	"tapedeck.dev/tapedeck/mcpbridge"
 	"tapedeck.dev/tapedeck/sandbox"
 	"tapedeck.dev/tapedeck/sandbox/activity"
 )
 
-// SocketPath is the control socket's path for the MCP socket at mcpSocket:
-// the same folder and name, ending .ctl (no longer than the MCP socket's
-// path, so it fits a unix address whenever that does).
+// SocketPath is the control socket's path for the MCP socket at mcpSocket
+// (paths.SocketPath): the same folder and name, ending .ctl (no longer
+// than the MCP socket's path, so it fits a unix address whenever that
+// does). A Windows pipe name has no .sock to replace, so it gains .ctl:
+// \\.\pipe\tapedeck-<user>-<hash>.ctl, one per data dir as the MCP
+// pipe is.
 func SocketPath(mcpSocket string) string {
 	return strings.TrimSuffix(mcpSocket, ".sock") + ".ctl"
 }
@@ -78,19 +81,19 @@ const maxRequestSize = 1 << 20
 // person is who the Host is told acts: the person's own command.
 var person = sandbox.Client{Name: "tapedeck", Transport: "cli"}
 
-// Listen listens on the control socket at path for the owner of a data
-// dir; lock is that ownership, and proves that a socket file already at
-// path was left by a dead owner, so it is removed.
+// Listen listens on the control socket at path (SocketPath) for the owner
+// of a data dir; lock is that ownership. The rules are the MCP socket's
+// (localsock.Listen): this user only, a dead owner's stale socket file
+// removed, anything else at path refused.
 func Listen(path string, lock *ownerlock.Lock) (net.Listener, error) {
-	// The same rules as the MCP socket: owner-only, stale files of a dead
-	// owner removed, anything else refused.
-	return mcpbridge.ListenSocket(path, lock)
+	return localsock.Listen(path, lock)
 }
 
 // Serve answers requests on ln with o's Host, secrets and log until ctx is
 // done; it closes ln and every connection before it returns, and returns
 // nil when ctx ended it. Connections from another OS user, or whose peer
-// cannot be known, are closed at once.
+// cannot be known (localsock.Peer), are closed at once: ln should come
+// from Listen.
 func Serve(ctx context.Context, ln net.Listener, o *owner.Owner) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -105,7 +108,6 @@ func Serve(ctx context.Context, ln net.Listener, o *owner.Owner) error {
 		mu.Unlock()
 	})
 	defer stop()
-	uid := os.Getuid()
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
@@ -119,7 +121,7 @@ func Serve(ctx context.Context, ln net.Listener, o *owner.Owner) error {
 			}
 			return fmt.Errorf("accepting on the control socket: %w", err)
 		}
-		if cred, err := peercred.Get(conn); err != nil || cred.UID != uid {
+		if _, err := localsock.Peer(conn); err != nil {
 			conn.Close()
 			continue
 		}
@@ -216,10 +218,10 @@ type Client struct {
 	sc   *bufio.Scanner
 }
 
-// Dial connects to the control socket at path.
+// Dial connects to the control socket at path (SocketPath); on Windows it
+// also checks that the pipe's server runs as this user (localsock.Dial).
 func Dial(ctx context.Context, path string) (*Client, error) {
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "unix", path)
+	conn, err := localsock.Dial(ctx, path)
 	if err != nil {
 		return nil, err
 	}

@@ -3,7 +3,10 @@ package control
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -29,6 +32,33 @@ func TestSocketPath(t *testing.T) {
 				t.Errorf("SocketPath(%s) = %s, want %s (no longer than the MCP socket's)", tt.mcp, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestSocketPathPipe: on Windows the control pipe is named after the MCP
+// pipe, so it is derived from the user and the data dir exactly as that
+// one is: each data dir has its own.
+func TestSocketPathPipe(t *testing.T) {
+	pipe := func(data, user string) string {
+		d, err := paths.Resolve(paths.Options{GOOS: "windows", DataDir: data, Getenv: func(k string) string {
+			if k == "USERNAME" {
+				return user
+			}
+			return ""
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return paths.SocketPath(d)
+	}
+	data := `C:\Users\Ann\td`
+	sum := sha256.Sum256([]byte(data))
+	want := `\\.\pipe\tapedeck-ann-` + hex.EncodeToString(sum[:8]) + ".ctl"
+	if got := SocketPath(pipe(data, "Ann")); got != want {
+		t.Errorf("control pipe = %s, want %s", got, want)
+	}
+	if a, b := SocketPath(pipe(data, "Ann")), SocketPath(pipe(data+"2", "Ann")); a == b {
+		t.Errorf("two data dirs share the control pipe %s", a)
 	}
 }
 
@@ -145,6 +175,49 @@ func TestBadLine(t *testing.T) {
 		if err := json.Unmarshal(reply, &resp); err != nil || resp.Error == "" {
 			t.Errorf("reply to %q = %s, want an error response", line, reply)
 		}
+	}
+}
+
+// chanListener is a listener whose connections a test hands it.
+type chanListener struct {
+	conns  chan net.Conn
+	closed chan struct{}
+	once   sync.Once
+}
+
+func (l *chanListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.closed:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *chanListener) Close() error   { l.once.Do(func() { close(l.closed) }); return nil }
+func (l *chanListener) Addr() net.Addr { return &net.UnixAddr{Name: "test", Net: "unix"} }
+
+// TestServeRefusesUnknownPeer: a connection whose peer cannot be known
+// (here an in-memory pipe, which carries no credentials) is closed
+// unanswered; only localsock's check of the peer lets a request through.
+func TestServeRefusesUnknownPeer(t *testing.T) {
+	ln := &chanListener{conns: make(chan net.Conn), closed: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	// No owner: a refused connection never reaches one, and an answered
+	// unknown op would not need one either.
+	go func() { served <- Serve(ctx, ln, nil) }()
+	client, server := net.Pipe()
+	defer client.Close()
+	ln.conns <- server
+	// Serve may close the pipe before or after reading the request.
+	client.Write([]byte(`{"op":"reboot"}` + "\n"))
+	if reply, err := bufio.NewReader(client).ReadString('\n'); err != io.EOF || reply != "" {
+		t.Errorf("an unknown peer got %q, %v; want the connection closed unanswered", reply, err)
+	}
+	cancel()
+	if err := <-served; err != nil {
+		t.Errorf("Serve = %v, want nil after its context ended", err)
 	}
 }
 

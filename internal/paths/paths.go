@@ -11,7 +11,7 @@
 //	d, err := paths.Resolve(paths.Options{DataDir: flagDataDir})
 //	if err != nil { … }
 //	if err := paths.Ensure(d); err != nil { … }
-//	ln, err := net.Listen("unix", paths.SocketPath(d))
+//	ln, err := localsock.Listen(paths.SocketPath(d), lock)
 package paths
 
 import (

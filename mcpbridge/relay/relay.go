@@ -32,6 +32,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"tapedeck.dev/tapedeck/internal/localsock"
 )
 
 // Options configure Run. Socket is required.
@@ -46,8 +48,8 @@ type Options struct {
 	// Wait bounds how long Run waits for an owner's socket to answer, at
 	// start and after losing one; zero means 15 seconds.
 	Wait time.Duration
-	// Dial connects to the socket; nil means a unix socket dial (a named
-	// pipe dial on Windows). Tests replace it.
+	// Dial connects to the socket; nil means localsock.Dial (a unix
+	// socket, or a named pipe on Windows). Tests replace it.
 	Dial func(ctx context.Context, socket string) (net.Conn, error)
 }
 
@@ -65,7 +67,7 @@ func Run(ctx context.Context, in io.Reader, out io.Writer, opts Options) error {
 		opts.Wait = 15 * time.Second
 	}
 	if opts.Dial == nil {
-		opts.Dial = dialOwner
+		opts.Dial = localsock.Dial
 	}
 	r := &relay{opts: opts, out: out}
 	r.cond = sync.NewCond(&r.mu)

@@ -1,5 +1,6 @@
-// Package winpipe is the Windows local transport of the MCP socket: a
-// named pipe only the current user can open, a net.Listener accepting its
+// Package winpipe is the Windows local transport of the owner's sockets
+// (the MCP and control sockets, used through internal/localsock): a named
+// pipe only the current user can open, a net.Listener accepting its
 // clients, and a dialer that checks it reached a server of the same user.
 //
 // The pipe's security descriptor grants full access to the user's SID and
