@@ -72,7 +72,7 @@ testdata: deps-test
 	scripts/build-components.sh $(TAPEDECK_TEST_COMPONENTS)
 
 ## test: everything CI runs.
-test: fmtcheck vet nocgo cross-windows testdata test-race test-gui test-editor-clis test-mcp-clients
+test: fmtcheck vet nocgo testdata test-race test-gui test-editor-clis test-mcp-clients cross-windows
 
 ## test-mcp-clients: the MCP Inspector CLI, the TypeScript SDK client and the conformance suite
 ## (pinned, from npm) against a headless Tapedeck.
