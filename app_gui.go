@@ -18,7 +18,6 @@ import (
 	"tapedeck.dev/tapedeck/internal/cli"
 	"tapedeck.dev/tapedeck/internal/paths"
 	"tapedeck.dev/tapedeck/mcpbridge/clients"
-	"tapedeck.dev/tapedeck/sandbox"
 )
 
 // runApp starts the desktop app as the owner of the data dir; with no
@@ -66,7 +65,7 @@ func startApp(ctx context.Context) error {
 	defer a.Close()
 	deps := desktop.Deps{
 		Host:           a.Host, // the question window becoming its Prompter opens the MCP socket
-		Settings:       hostSettings{a.Owner.Host},
+		Settings:       ui.HostSettings(a.Owner.Host),
 		Secrets:        a.Owner.Secrets,
 		ActivityDir:    dirs.Data,
 		HandoverSocket: sock,
@@ -83,53 +82,6 @@ func startApp(ctx context.Context) error {
 	}
 	deps.Editors = clients.New(clients.Options{Binary: exe})
 	return desktop.Run(ctx, deps)
-}
-
-// app is how the person's own changes from the app reach the Host.
-var app = sandbox.Client{Name: "Tapedeck app", Transport: "app"}
-
-// hostSettings adapts the Host's component settings to the windows'. It
-// stays here rather than in internal/appowner because it speaks app/ui's
-// types, and app/ui brings Fyne, which the non-GUI packages never import.
-type hostSettings struct{ h *sandbox.Host }
-
-func (s hostSettings) Settings(id string) (ui.Limits, map[string]string, error) {
-	st, err := s.h.Settings(id)
-	if err != nil {
-		return ui.Limits{}, nil, err
-	}
-	return ui.Limits{CallTimeout: st.CallTimeout, MemoryBytes: st.MemoryLimit}, st.Env, nil
-}
-
-func (s hostSettings) SetEnabled(ctx context.Context, id string, enabled bool) error {
-	return s.h.SetEnabled(ctx, id, enabled, app)
-}
-
-func (s hostSettings) SetLimits(ctx context.Context, id string, l ui.Limits) error {
-	st, err := s.h.Settings(id)
-	if err != nil {
-		return err
-	}
-	st.CallTimeout, st.MemoryLimit = l.CallTimeout, l.MemoryBytes
-	return s.h.SetSettings(ctx, id, st, app)
-}
-
-func (s hostSettings) SetEnv(ctx context.Context, id, key, value string) error {
-	st, err := s.h.Settings(id)
-	if err != nil {
-		return err
-	}
-	env := map[string]string{}
-	for k, v := range st.Env {
-		env[k] = v
-	}
-	if value == "" {
-		delete(env, key)
-	} else {
-		env[key] = value
-	}
-	st.Env = env
-	return s.h.SetSettings(ctx, id, st, app)
 }
 
 // hasDisplay reports whether a desktop session can show windows. macOS and
