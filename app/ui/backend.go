@@ -22,8 +22,8 @@ type Backend interface {
 }
 
 // ComponentSettings changes the per-component settings the Host keeps
-// (sandbox/store.Settings). The Host is to grow these methods; until then an
-// adapter provides them. A nil ComponentSettings leaves those controls off.
+// (sandbox/store.Settings); HostSettings adapts a Host to it. A nil
+// ComponentSettings leaves those controls off.
 type ComponentSettings interface {
 	// Settings returns the current values for id.
 	Settings(id string) (Limits, map[string]string, error)
