@@ -19,22 +19,28 @@ import (
 // line. Lines that are not a JSON object or array (or are longer than the
 // SDK accepts) are answered with a -32700 error on w and not passed on;
 // the returned writer must carry every other write to w, so the error
-// never lands inside another message.
-func guardStream(r io.Reader, w io.Writer) (io.ReadCloser, io.WriteCloser) {
-	lw := &lockedWriter{w: w}
-	return &lineGuard{src: bufio.NewReaderSize(r, 64<<10), closer: r, out: lw}, lw
+// never lands inside another message. When track is not nil it follows
+// which requests are still waiting for their answer.
+func guardStream(r io.Reader, w io.Writer, track *sessionAnswers) (io.ReadCloser, io.WriteCloser) {
+	lw := &lockedWriter{w: w, track: track}
+	return &lineGuard{src: bufio.NewReaderSize(r, 64<<10), closer: r, out: lw, track: track}, lw
 }
 
 // lockedWriter serialises whole-message writes.
 type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
+	mu    sync.Mutex
+	w     io.Writer
+	track *sessionAnswers
 }
 
 func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.w.Write(p)
+	n, err := l.w.Write(p)
+	if err == nil && l.track != nil {
+		l.track.wrote(p)
+	}
+	return n, err
 }
 
 // Close closes the underlying writer when it can be closed.
@@ -50,6 +56,7 @@ type lineGuard struct {
 	src     *bufio.Reader
 	closer  io.Reader
 	out     io.Writer
+	track   *sessionAnswers
 	pending []byte
 	err     error
 }
@@ -69,6 +76,9 @@ func (g *lineGuard) Read(p []byte) (int, error) {
 			g.reject("not a JSON object")
 		default:
 			g.pending = line
+			if g.track != nil {
+				g.track.read(line)
+			}
 		}
 	}
 	n := copy(p, g.pending)

@@ -24,7 +24,7 @@ func TestGuardStream(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
-			r, _ := guardStream(bytes.NewReader([]byte(tt.in)), &out)
+			r, _ := guardStream(bytes.NewReader([]byte(tt.in)), &out, nil)
 			got, err := io.ReadAll(r)
 			if err != nil {
 				t.Fatal(err)
@@ -51,7 +51,7 @@ func FuzzGuardStream(f *testing.F) {
 	f.Add([]byte("{oops\n[]\n\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var out bytes.Buffer
-		r, _ := guardStream(bytes.NewReader(data), &out)
+		r, _ := guardStream(bytes.NewReader(data), &out, nil)
 		passed, err := io.ReadAll(r)
 		if err != nil {
 			t.Fatal(err)

@@ -102,6 +102,9 @@ type Server struct {
 	stop    context.CancelFunc
 	watcher sync.WaitGroup
 	calls   sync.WaitGroup // in-flight tool calls, for a graceful hand-over
+	// answers follows the socket sessions' requests until their answers
+	// are written, so a hand-over loses none.
+	answers *answers
 }
 
 // New returns a Server for backend and starts following the backend's
@@ -120,6 +123,7 @@ func New(backend Backend, opts Options) *Server {
 		logger:          logger,
 		components:      map[string]*componentTool{},
 		listChangedSent: map[*mcp.ServerSession]uint64{},
+		answers:         newAnswers(),
 	}
 	s.listChangedCond = sync.NewCond(&s.mu)
 	s.mcp = mcp.NewServer(&mcp.Implementation{Name: "tapedeck", Title: "Tapedeck", Version: opts.Version}, &mcp.ServerOptions{
@@ -161,17 +165,21 @@ func (s *Server) Close() error {
 	return nil
 }
 
-// Drain waits until no tool call is running or ctx is done, for a graceful
+// Drain waits until no tool call is running and every request read on
+// the socket has its answer written, or ctx is done, for a graceful
 // hand-over: stop accepting new connections first.
 func (s *Server) Drain(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() { s.calls.Wait(); close(done) }()
 	select {
 	case <-done:
-		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("waiting for tool calls to finish: %w", ctx.Err())
 	}
+	if err := s.answers.wait(ctx); err != nil {
+		return fmt.Errorf("waiting for answers to be written: %w", err)
+	}
+	return nil
 }
 
 // Connect serves one MCP session over t, for a client whose transport-level
@@ -208,7 +216,7 @@ func (s *Server) serveSession(ctx context.Context, t mcp.Transport, peer sandbox
 // until the client closes in or ctx is done. `tapedeck serve --stdio` uses
 // it with the process's own streams.
 func (s *Server) RunStdio(ctx context.Context, in io.Reader, out io.Writer) error {
-	r, w := guardStream(io.NopCloser(in), nopWriteCloser{out})
+	r, w := guardStream(io.NopCloser(in), nopWriteCloser{out}, nil)
 	return s.serveSession(ctx, &mcp.IOTransport{Reader: r, Writer: w}, sandbox.Client{Transport: "stdio"})
 }
 

@@ -75,7 +75,9 @@ func (s *Server) ServeSocket(ctx context.Context, ln net.Listener) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r, w := guardStream(conn, conn)
+			track := s.answers.session()
+			defer track.end()
+			r, w := guardStream(conn, conn, track)
 			t := &mcp.IOTransport{Reader: r, Writer: w}
 			if err := s.serveSession(sessions, t, peer); err != nil {
 				s.logger.Debug("socket session ended", "client", peer.String(), "error", err)

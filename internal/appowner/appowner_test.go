@@ -92,16 +92,9 @@ func (d *slowDownload) finishes(t *testing.T, call <-chan string) {
 	if !<-d.answered {
 		t.Error("the owner gave up on the call in flight instead of letting it finish")
 	}
-	got := <-call
-	switch {
-	case strings.Contains(got, "404"):
-	case strings.Contains(got, "EOF"):
-		// TODO(lead): want the 404 only, once `tapedeck serve`'s hand-over
-		// waits for answers to be written: its Drain returns when the tool
-		// handler returns, and the sessions it then closes can lose the
-		// answer go-sdk has yet to write (about one run in ten here).
-		t.Logf("the owner finished the call but its answer was lost on the way (serve's hand-over race): %s", got)
-	default:
+	// serve's hand-over waits until the answer is written, not only until
+	// the tool handler returned: the call's own answer must arrive.
+	if got := <-call; !strings.Contains(got, "404") {
 		t.Errorf("the call in flight answered %q, want the download's 404", got)
 	}
 }
