@@ -22,6 +22,10 @@ import (
 type testHost struct {
 	mu   sync.Mutex
 	logs []string
+	// held receives a channel when the guest logs "hold", and the guest
+	// stays in the host call until it is closed: a test can act while a
+	// call is running.
+	held chan chan struct{}
 }
 
 func (h *testHost) iface() *component.HostInterface {
@@ -31,6 +35,11 @@ func (h *testHost) iface() *component.HostInterface {
 			"log": {
 				Type: &types.Func{Params: []types.Param{{Name: "msg", Type: types.StringType}}},
 				Fn: func(ctx context.Context, args []any) ([]any, error) {
+					if args[0] == "hold" {
+						resume := make(chan struct{})
+						h.held <- resume
+						<-resume
+					}
 					h.mu.Lock()
 					h.logs = append(h.logs, args[0].(string))
 					h.mu.Unlock()
@@ -68,7 +77,7 @@ func runtimeFor(t *testing.T) *env {
 	t.Helper()
 	cache := testcomponents.CacheDir(t)
 	sharedOnce.Do(func() {
-		e := &env{host: &testHost{}, comps: map[string]*component.Component{}}
+		e := &env{host: &testHost{held: make(chan chan struct{})}, comps: map[string]*component.Component{}}
 		e.wasi = wasi.New(wasi.Config{})
 		reg := component.NewRegistry(e.host.iface())
 		e.wasi.Register(reg)
@@ -269,6 +278,39 @@ func TestMemoryLimit(t *testing.T) {
 	var le *component.LimitError
 	if err := inst.MemoryLimitReached(); !errors.As(err, &le) || !strings.Contains(err.Error(), "8 MiB") {
 		t.Fatalf("MemoryLimitReached() = %v, want the limit named", err)
+	}
+}
+
+// TestCloseDuringCall closes an instance while its guest is inside a host
+// call: the guest may still touch its memory when the host call returns, so
+// the memory must stay until the call has ended, and go then.
+func TestCloseDuringCall(t *testing.T) {
+	e := runtimeFor(t)
+	c := e.compile(t, "js-alltypes")
+	ctx := context.Background()
+	inst, err := c.Instantiate(ctx, component.InstantiateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := inst.Call(ctx, c.Func("call-host"), []any{uint32(1), "hold"})
+		done <- err
+	}()
+	resume := <-e.host.held
+	if err := inst.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if component.MemoriesReleased(inst) {
+		t.Fatal("Close released the memories of an instance still in a call")
+	}
+	close(resume)
+	<-done // the call fails or not: its instance was closed under it
+	if !component.MemoriesReleased(inst) {
+		t.Fatal("the memories of a closed instance were not released when its call ended")
+	}
+	if _, err := inst.Call(ctx, c.Func("call-host"), []any{uint32(1), "x"}); err == nil {
+		t.Fatal("a call on a closed instance succeeded")
 	}
 }
 

@@ -177,9 +177,14 @@ func readModule(b []byte, base int64) *Module {
 				bail(off, "core start function index %d out of range (the module has %d functions)", idx, len(funcTypes))
 			}
 			m.HasStart = true
+		case coreSecData:
+			// Only its size matters (to choose how memory is backed);
+			// wazero validates the segments.
+			m.DataSize = size
+			continue
 		default:
-			// Custom, element, code, data and data count sections hold
-			// nothing the component needs; wazero validates them.
+			// Custom, element, code and data count sections hold nothing
+			// the component needs; wazero validates them.
 			continue
 		}
 		if !s.done() {
