@@ -17,7 +17,7 @@ const poolIdleStep = 10 * time.Second
 // Pool hands out fresh instances of one component, instantiated ahead of
 // time in the background, so a call does not wait for instantiation (2–10 ms
 // for a JavaScript component). An instance is never reused: each Get returns
-// one nobody has called, and the caller closes it.
+// one nobody has called, and the caller closes or retires it.
 //
 // The pool adapts to bursts: a Get that finds it empty (a miss) raises the
 // number kept ready by one, up to MaxPoolReady, and each poolIdleStep
@@ -182,6 +182,25 @@ func (p *Pool) Get(ctx context.Context) (*Instance, error) {
 	return p.c.Instantiate(ctx, p.opts)
 }
 
+// Retire closes an instance the pool handed out, once its call is over. It
+// closes it in the background, so that the caller's reply does not wait for
+// the teardown (its memory unmapped, its modules closed); Close waits for
+// instances being retired.
+func (p *Pool) Retire(inst *Instance) {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		inst.Close(context.Background())
+		return
+	}
+	p.wg.Add(1) // before Close can Wait: Close sets closed under p.mu first
+	p.mu.Unlock()
+	go func() {
+		defer p.wg.Done()
+		inst.Close(context.Background())
+	}()
+}
+
 // Ready returns how many instances are waiting to be handed out.
 func (p *Pool) Ready() int {
 	p.mu.Lock()
@@ -189,8 +208,9 @@ func (p *Pool) Ready() int {
 	return len(p.ready)
 }
 
-// Close stops the pool and closes the instances it holds. Instances it
-// handed out are the callers' to close.
+// Close stops the pool, closes the instances it holds and waits for those
+// being retired. Instances it handed out and not retired are the callers'
+// to close.
 func (p *Pool) Close() {
 	p.mu.Lock()
 	p.closed = true

@@ -160,6 +160,11 @@ func TestPoolCloseFreesAll(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	retired, err := g.Get(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.Retire(retired)
 	// The filler is now waiting at the gate to replace it; Close must stop
 	// it there (a hang is a failure) and close every instance it holds.
 	g.Close()
@@ -168,10 +173,16 @@ func TestPoolCloseFreesAll(t *testing.T) {
 			t.Error("Close left a ready instance open")
 		}
 	}
+	if !isClosed(retired) {
+		t.Error("Close returned before a retired instance was closed")
+	}
 	if isClosed(handed) {
 		t.Error("Close closed an instance it had handed out")
 	}
-	handed.Close(ctx)
+	g.Retire(handed) // after Close: closed at once
+	if !isClosed(handed) {
+		t.Error("Retire after Close did not close the instance")
+	}
 	if g.Ready() != 0 {
 		t.Errorf("Ready() = %d after Close", g.Ready())
 	}
