@@ -25,6 +25,7 @@ import (
 	"tapedeck.dev/tapedeck/internal/ownerlock"
 	"tapedeck.dev/tapedeck/internal/testcomponents"
 	"tapedeck.dev/tapedeck/sandbox"
+	"tapedeck.dev/tapedeck/sandbox/activity"
 )
 
 // The test binary re-executes itself in these roles (TAPEDECK_TEST_ROLE).
@@ -512,11 +513,17 @@ func stopOwner(t *testing.T, dir string) {
 }
 
 // BenchmarkSocketCallComponent is a tools/call round trip over the local
-// socket to a component tool served by a real sandbox.Host: back-to-back
-// calls from one client, the case the native baseline is compared with.
+// socket to a component tool served by a real sandbox.Host with an activity
+// log, as `tapedeck serve` runs it: back-to-back calls from one client, the
+// case the native baseline is compared with.
 func BenchmarkSocketCallComponent(b *testing.B) {
 	ctx := context.Background()
-	host, err := sandbox.New(ctx, sandbox.Options{Dir: b.TempDir(), CacheDir: testcomponents.CacheDir(b)})
+	act, err := activity.Open(activity.Options{Dir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { act.Close() })
+	host, err := sandbox.New(ctx, sandbox.Options{Dir: b.TempDir(), CacheDir: testcomponents.CacheDir(b), Activity: act})
 	if err != nil {
 		b.Fatal(err)
 	}
