@@ -122,18 +122,25 @@ func tool(t *testing.T, c *component.Component, name string) *component.Tool {
 	return nil
 }
 
-// callJSON makes one call on a fresh instance, as Tapedeck does per tool call.
-func (e *env) callJSON(t *testing.T, comp, toolName, args string) (*component.JSONResult, error) {
+// instance compiles comp (once) and makes a fresh instance of it, which
+// the caller closes.
+func (e *env) instance(t *testing.T, comp string) (*component.Component, *component.Instance) {
 	t.Helper()
 	c := e.compile(t, comp)
-	tl := tool(t, c, toolName)
-	ctx := context.Background()
-	inst, err := c.Instantiate(ctx, component.InstantiateOptions{})
+	inst, err := c.Instantiate(context.Background(), component.InstantiateOptions{})
 	if err != nil {
 		t.Fatalf("instantiate %s: %v", comp, err)
 	}
+	return c, inst
+}
+
+// callJSON makes one call on a fresh instance, as Tapedeck does per tool call.
+func (e *env) callJSON(t *testing.T, comp, toolName, args string) (*component.JSONResult, error) {
+	t.Helper()
+	c, inst := e.instance(t, comp)
+	ctx := context.Background()
 	defer inst.Close(ctx)
-	return inst.CallJSON(ctx, tl.Func, json.RawMessage(args))
+	return inst.CallJSON(ctx, tool(t, c, toolName).Func, json.RawMessage(args))
 }
 
 func mustJSON(t *testing.T, res *component.JSONResult, err error) string {
@@ -286,12 +293,8 @@ func TestMemoryLimit(t *testing.T) {
 // the memory must stay until the call has ended, and go then.
 func TestCloseDuringCall(t *testing.T) {
 	e := runtimeFor(t)
-	c := e.compile(t, "js-alltypes")
+	c, inst := e.instance(t, "js-alltypes")
 	ctx := context.Background()
-	inst, err := c.Instantiate(ctx, component.InstantiateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	done := make(chan error, 1)
 	go func() {
 		_, err := inst.Call(ctx, c.Func("call-host"), []any{uint32(1), "hold"})
@@ -386,13 +389,8 @@ func TestPoolHandsOutFreshInstances(t *testing.T) {
 // borrow<counter>, a static taking two borrows, and a function consuming an
 // own — all on one instance, as a guest-defined resource lives there.
 func TestExportedResource(t *testing.T) {
-	e := runtimeFor(t)
-	c := e.compile(t, "js-alltypes")
+	c, inst := runtimeFor(t).instance(t, "js-alltypes")
 	ctx := context.Background()
-	inst, err := c.Instantiate(ctx, component.InstantiateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer inst.Close(ctx)
 	const iface = "tapedeck:test/types@0.1.0"
 	fn := func(name string) *component.Func {

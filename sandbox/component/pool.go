@@ -34,9 +34,11 @@ type Pool struct {
 	// instantiate makes the filler's instances; tests replace it to
 	// control when they arrive.
 	instantiate func(ctx context.Context) (*Instance, error)
-	// filled, if not nil, is told each time the filler adds an instance
-	// (tests).
-	filled chan struct{}
+	// filled, if not nil, is told each time the filler adds an instance;
+	// manualShrink stops the filler from shrinking the pool by the clock
+	// (tests, which call shrink themselves).
+	filled       chan struct{}
+	manualShrink bool
 
 	mu       sync.Mutex
 	ready    []*Instance
@@ -91,7 +93,7 @@ func (p *Pool) fill() {
 	for {
 		p.mu.Lock()
 		need := !p.closed && len(p.ready) < p.target
-		grown := p.target > p.size
+		grown := p.target > p.size && !p.manualShrink
 		p.mu.Unlock()
 		if need {
 			inst, err := p.instantiate(p.ctx)

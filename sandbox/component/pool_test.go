@@ -1,152 +1,129 @@
-package component
+package component_test
 
 import (
 	"context"
-	"os"
 	"sync"
 	"testing"
 
-	"tapedeck.dev/tapedeck/internal/testcomponents"
+	"tapedeck.dev/tapedeck/sandbox/component"
 )
 
 // gatedPool is a pool of real js-nowasi instances whose filler makes an
 // instance only when the test lets it, so the tests below see misses,
 // growth and shrinking without depending on how fast anything runs.
 type gatedPool struct {
-	*Pool
-	gate chan struct{} // one send lets the filler make one instance
+	*component.Pool
+	gate   chan struct{} // one send lets the filler make one instance
+	filled chan struct{} // told of each instance the filler adds
 
 	mu   sync.Mutex
-	made []*Instance // by the filler
+	made []*component.Instance // by the filler, in order
 }
 
 func newGatedPool(t *testing.T, size int) *gatedPool {
 	t.Helper()
-	ctx := context.Background()
-	rt, err := NewRuntime(ctx, Config{CacheDir: testcomponents.CacheDir(t), NoInterpreterFirst: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { rt.Close(ctx) })
-	wasm, err := os.ReadFile(testcomponents.Path(t, "js-nowasi"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := rt.Compile(ctx, wasm)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := &gatedPool{Pool: c.newPool(ctx, InstantiateOptions{}, size), gate: make(chan struct{})}
-	g.filled = make(chan struct{})
-	g.instantiate = func(ctx context.Context) (*Instance, error) {
+	c := runtimeFor(t).compile(t, "js-nowasi")
+	g := &gatedPool{gate: make(chan struct{}), filled: make(chan struct{})}
+	g.Pool = c.NewGatedPool(size, func(ctx context.Context) (*component.Instance, error) {
 		select {
 		case <-g.gate:
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
-		inst, err := c.Instantiate(ctx, InstantiateOptions{})
+		inst, err := c.Instantiate(ctx, component.InstantiateOptions{})
 		if err == nil {
 			g.mu.Lock()
 			g.made = append(g.made, inst)
 			g.mu.Unlock()
 		}
 		return inst, err
-	}
-	g.start()
+	}, g.filled)
 	return g
 }
 
 // let lets the filler make n instances and waits until they are ready.
-func (g *gatedPool) let(t *testing.T, n int) {
-	t.Helper()
+func (g *gatedPool) let(n int) {
 	for range n {
 		g.gate <- struct{}{}
 		<-g.filled
 	}
 }
 
-func (g *gatedPool) target() int {
-	g.Pool.mu.Lock()
-	defer g.Pool.mu.Unlock()
-	return g.Pool.target
+func (g *gatedPool) instances() []*component.Instance {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return append([]*component.Instance(nil), g.made...)
 }
 
-func isClosed(inst *Instance) bool {
-	inst.mu.Lock()
-	defer inst.mu.Unlock()
-	return inst.closing
+// missAndClose takes n instances from a pool whose filler is held, so each
+// Get misses and instantiates on the spot.
+func missAndClose(t *testing.T, p *component.Pool, n int) {
+	t.Helper()
+	ctx := context.Background()
+	for range n {
+		inst, err := p.Get(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inst.Close(ctx)
+	}
 }
 
 func TestPoolGrowsAfterMissesUpToItsBound(t *testing.T) {
 	g := newGatedPool(t, 1)
 	defer g.Close()
+	for i := range component.MaxPoolReady + 2 {
+		missAndClose(t, g.Pool, 1)
+		if want := min(2+i, component.MaxPoolReady); g.Target() != want {
+			t.Fatalf("after %d misses the pool keeps %d ready, want %d", i+1, g.Target(), want)
+		}
+	}
+	g.let(component.MaxPoolReady)
+	if g.Ready() != component.MaxPoolReady {
+		t.Fatalf("Ready() = %d after the filler made %d", g.Ready(), component.MaxPoolReady)
+	}
+	// Ready instances are handed out oldest first, each once, and hits do
+	// not change the target.
 	ctx := context.Background()
-	// The filler is held, so every Get misses and instantiates on the spot.
-	for i := range MaxPoolReady + 2 {
+	made := g.instances()
+	for i := range component.MaxPoolReady {
 		inst, err := g.Get(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		inst.Close(ctx)
-		if want := min(2+i, MaxPoolReady); g.target() != want {
-			t.Fatalf("after %d misses the pool keeps %d ready, want %d", i+1, g.target(), want)
+		if inst != made[i] {
+			t.Fatalf("Get %d did not return the pool's oldest ready instance", i)
 		}
-	}
-	g.let(t, MaxPoolReady)
-	if g.Ready() != MaxPoolReady {
-		t.Fatalf("Ready() = %d after the filler made %d, want %d", g.Ready(), MaxPoolReady, MaxPoolReady)
-	}
-	// Ready instances are handed out oldest first, each once.
-	seen := map[*Instance]bool{}
-	for i := range MaxPoolReady {
-		inst, err := g.Get(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if inst != g.made[i] || seen[inst] {
-			t.Fatalf("Get %d did not return the pool's next ready instance", i)
-		}
-		seen[inst] = true
 		inst.Close(ctx)
 	}
-	if g.target() != MaxPoolReady {
-		t.Fatalf("hits changed the target to %d", g.target())
+	if g.Target() != component.MaxPoolReady {
+		t.Fatalf("hits changed the target to %d", g.Target())
 	}
 }
 
 func TestPoolShrinksWhenIdle(t *testing.T) {
 	g := newGatedPool(t, 1)
 	defer g.Close()
-	ctx := context.Background()
-	for range 3 {
-		inst, err := g.Get(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		inst.Close(ctx)
+	missAndClose(t, g.Pool, 3)
+	g.let(4)
+	if g.Target() != 4 || g.Ready() != 4 {
+		t.Fatalf("target %d, ready %d after three misses, want 4 and 4", g.Target(), g.Ready())
 	}
-	g.let(t, 4)
-	if g.target() != 4 || g.Ready() != 4 {
-		t.Fatalf("target %d, ready %d after three misses, want 4 and 4", g.target(), g.Ready())
-	}
-	g.Pool.mu.Lock()
-	lastMiss := g.lastMiss
-	g.Pool.mu.Unlock()
-
+	lastMiss := g.LastMiss()
 	// Not idle long enough: nothing changes.
-	g.shrink(lastMiss.Add(poolIdleStep / 2))
-	if g.target() != 4 || g.Ready() != 4 {
-		t.Fatalf("target %d, ready %d after a short pause, want 4 and 4", g.target(), g.Ready())
+	g.Shrink(lastMiss.Add(component.PoolIdleStep / 2))
+	if g.Target() != 4 || g.Ready() != 4 {
+		t.Fatalf("target %d, ready %d after a short pause, want 4 and 4", g.Target(), g.Ready())
 	}
 	// Each idle step drops one instance, newest first, down to the size.
 	for want := 3; want >= 0; want-- {
-		g.shrink(lastMiss.Add(poolIdleStep))
-		if got := max(want, 1); g.target() != got || g.Ready() != got {
-			t.Fatalf("target %d, ready %d after an idle step, want %d and %d", g.target(), g.Ready(), got, got)
+		g.Shrink(lastMiss.Add(component.PoolIdleStep))
+		if got := max(want, 1); g.Target() != got || g.Ready() != got {
+			t.Fatalf("target %d, ready %d after an idle step, want %d and %d", g.Target(), g.Ready(), got, got)
 		}
 	}
-	for i, inst := range g.made {
-		if closed := isClosed(inst); closed != (i > 0) {
+	for i, inst := range g.instances() {
+		if closed := component.IsClosed(inst); closed != (i > 0) {
 			t.Errorf("instance %d closed = %v after shrinking to one, want %v", i, closed, i > 0)
 		}
 	}
@@ -154,7 +131,7 @@ func TestPoolShrinksWhenIdle(t *testing.T) {
 
 func TestPoolCloseFreesAll(t *testing.T) {
 	g := newGatedPool(t, 2)
-	g.let(t, 2)
+	g.let(2)
 	ctx := context.Background()
 	handed, err := g.Get(ctx)
 	if err != nil {
@@ -165,22 +142,18 @@ func TestPoolCloseFreesAll(t *testing.T) {
 		t.Fatal(err)
 	}
 	g.Retire(retired)
-	// The filler is now waiting at the gate to replace it; Close must stop
-	// it there (a hang is a failure) and close every instance it holds.
+	// The filler is now waiting at the gate to replace them; Close must
+	// stop it there (a hang is a failure) and close every instance it
+	// holds, and those being retired.
 	g.Close()
-	for _, inst := range g.made {
-		if inst != handed && !isClosed(inst) {
-			t.Error("Close left a ready instance open")
-		}
-	}
-	if !isClosed(retired) {
+	if !component.IsClosed(retired) {
 		t.Error("Close returned before a retired instance was closed")
 	}
-	if isClosed(handed) {
+	if component.IsClosed(handed) {
 		t.Error("Close closed an instance it had handed out")
 	}
 	g.Retire(handed) // after Close: closed at once
-	if !isClosed(handed) {
+	if !component.IsClosed(handed) {
 		t.Error("Retire after Close did not close the instance")
 	}
 	if g.Ready() != 0 {
