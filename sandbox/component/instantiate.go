@@ -48,8 +48,8 @@ type InstantiateOptions struct {
 // coreModuleConfig is the configuration of every core instance: unnamed (a
 // component's core instances are reached through the link plan, never by
 // name), start functions run by the plan, and a random source set so that
-// wazero does not seed a math/rand generator for each core instance (tens of
-// microseconds each, most of a small component's instantiation). Nothing
+// wazero does not seed a math/rand generator for each core instance (a
+// third of a C tool's served call, see sandbox/RATIONALE.md). Nothing
 // reads it: components get randomness from sandbox/wasi, which reads
 // crypto/rand itself; were wasi_snapshot_preview1 ever served, it would read
 // real randomness, never a predictable sequence. A ModuleConfig is
