@@ -240,10 +240,30 @@ func clientOf(ctx context.Context, req *mcp.CallToolRequest) sandbox.Client {
 	if c.Transport == "" {
 		c.Transport = "http" // the streamable HTTP handler connects sessions itself
 	}
-	if info := req.ClientInfo(); info != nil {
-		c.Name, c.Version = info.Name, info.Version
-	}
+	c.Name, c.Version = clientInfo(req)
 	return c
+}
+
+// clientInfo returns the name and version the client gives for itself. The
+// common shape on the 2026-07-28 protocol — clientInfo in the request's
+// _meta, arrived as a JSON object with string name and version — is read
+// directly: req.ClientInfo re-encodes and decodes it on every call, tens of
+// microseconds and kilobytes per tools/call. Anything else goes to
+// req.ClientInfo (the session's initialize on older protocols).
+func clientInfo(req *mcp.CallToolRequest) (name, version string) {
+	if req.Params != nil {
+		if v, ok := req.Params.Meta[mcp.MetaKeyClientInfo].(map[string]any); ok {
+			name, nameOK := v["name"].(string)
+			version, versionOK := v["version"].(string)
+			if nameOK && versionOK {
+				return name, version
+			}
+		}
+	}
+	if info := req.ClientInfo(); info != nil {
+		return info.Name, info.Version
+	}
+	return "", ""
 }
 
 // withRequest records the tool call being served in ctx for the Prompter.

@@ -349,6 +349,26 @@ func TestComponentToolCall(t *testing.T) {
 	}
 }
 
+func TestClientInfo(t *testing.T) {
+	tests := []struct {
+		name, wantName, wantVersion string
+		meta                        mcp.Meta
+	}{
+		{"FromMeta", "editor", "2", mcp.Meta{mcp.MetaKeyClientInfo: map[string]any{"name": "editor", "version": "2"}}},
+		{"TypedMeta", "editor", "3", mcp.Meta{mcp.MetaKeyClientInfo: &mcp.Implementation{Name: "editor", Version: "3"}}},
+		{"MalformedMeta", "", "", mcp.Meta{mcp.MetaKeyClientInfo: map[string]any{"name": 5, "version": "2"}}},
+		{"NoMeta", "", "", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := &mcp.CallToolRequest{Params: &mcp.CallToolParamsRaw{Meta: tt.meta}}
+			if name, version := clientInfo(req); name != tt.wantName || version != tt.wantVersion {
+				t.Errorf("clientInfo = %q %q, want %q %q", name, version, tt.wantName, tt.wantVersion)
+			}
+		})
+	}
+}
+
 func TestComponentToolBadArguments(t *testing.T) {
 	tests := []struct {
 		name string

@@ -23,6 +23,9 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"tapedeck.dev/tapedeck/internal/ownerlock"
+	"tapedeck.dev/tapedeck/internal/testcomponents"
+	"tapedeck.dev/tapedeck/sandbox"
+	"tapedeck.dev/tapedeck/sandbox/activity"
 )
 
 // The test binary re-executes itself in these roles (TAPEDECK_TEST_ROLE).
@@ -455,5 +458,48 @@ func stopOwner(t *testing.T, dir string) {
 	}
 	if p, err := os.FindProcess(owner.PID); err == nil {
 		p.Signal(syscall.SIGTERM)
+	}
+}
+
+// BenchmarkSocketCallComponent is a tools/call round trip over the local
+// socket to a component tool served by a real sandbox.Host with an activity
+// log, as `tapedeck serve` runs it: back-to-back calls from one client, the
+// case the native baseline is compared with.
+func BenchmarkSocketCallComponent(b *testing.B) {
+	ctx := context.Background()
+	act, err := activity.Open(activity.Options{Dir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { act.Close() })
+	host, err := sandbox.New(ctx, sandbox.Options{Dir: b.TempDir(), CacheDir: testcomponents.CacheDir(b), Activity: act})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { host.Close(ctx) })
+	for _, c := range []string{"c-tool", "rust-tool"} {
+		if _, err := host.Load(ctx, testcomponents.Path(b, c), sandbox.LoadOptions{Client: sandbox.Client{Transport: "cli"}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	srv := New(host, Options{})
+	b.Cleanup(func() { srv.Close() })
+	cs := socketSession(b, serveSocket(b, srv))
+	for _, bc := range []struct {
+		name string
+		args map[string]any
+	}{
+		{"add", map[string]any{"a": 1, "b": 2}},
+		{"fib", map[string]any{"n": 20}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			params := &mcp.CallToolParams{Name: bc.name, Arguments: bc.args}
+			for b.Loop() {
+				res, err := cs.CallTool(ctx, params)
+				if err != nil || res.IsError {
+					b.Fatalf("%s: %v %+v", bc.name, err, res)
+				}
+			}
+		})
 	}
 }

@@ -48,7 +48,9 @@ type Options struct {
 	// Env is Tapedeck's own environment: the last source of values for the
 	// variables a policy allows. nil means none.
 	Env map[string]string
-	// PoolSize is how many instances of each component are kept ready; 0 means 1.
+	// PoolSize is how many instances of each component are kept ready when
+	// calls are few; 0 means 1. While calls outrun it, a pool keeps up to
+	// component.MaxPoolReady ready.
 	PoolSize int
 	// Interpreter runs guests in wazero's interpreter (tests, slow machines).
 	Interpreter bool

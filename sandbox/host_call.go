@@ -78,11 +78,12 @@ func (h *Host) call(ctx context.Context, l *loaded, fn *component.Func, req Call
 	defer cancel()
 	cctx = withComponent(cctx, l.id)
 	cctx = access.WithChecker(cctx, cg)
-	inst, err := l.pool.Load().Get(cctx)
+	pool := l.pool.Load()
+	inst, err := pool.Get(cctx)
 	if err != nil {
 		return errorResult(fmt.Sprintf("%s could not start: %v", l.id, err), 0)
 	}
-	defer inst.Close(context.Background())
+	defer pool.Retire(inst) // closed off the reply's path
 	args := req.Args
 	if len(args) == 0 {
 		args = json.RawMessage(`{}`)

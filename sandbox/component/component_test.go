@@ -22,6 +22,10 @@ import (
 type testHost struct {
 	mu   sync.Mutex
 	logs []string
+	// held receives a channel when the guest logs "hold", and the guest
+	// stays in the host call until it is closed: a test can act while a
+	// call is running.
+	held chan chan struct{}
 }
 
 func (h *testHost) iface() *component.HostInterface {
@@ -31,6 +35,11 @@ func (h *testHost) iface() *component.HostInterface {
 			"log": {
 				Type: &types.Func{Params: []types.Param{{Name: "msg", Type: types.StringType}}},
 				Fn: func(ctx context.Context, args []any) ([]any, error) {
+					if args[0] == "hold" {
+						resume := make(chan struct{})
+						h.held <- resume
+						<-resume
+					}
 					h.mu.Lock()
 					h.logs = append(h.logs, args[0].(string))
 					h.mu.Unlock()
@@ -68,7 +77,7 @@ func runtimeFor(t *testing.T) *env {
 	t.Helper()
 	cache := testcomponents.CacheDir(t)
 	sharedOnce.Do(func() {
-		e := &env{host: &testHost{}, comps: map[string]*component.Component{}}
+		e := &env{host: &testHost{held: make(chan chan struct{})}, comps: map[string]*component.Component{}}
 		e.wasi = wasi.New(wasi.Config{})
 		reg := component.NewRegistry(e.host.iface())
 		e.wasi.Register(reg)
@@ -113,18 +122,25 @@ func tool(t *testing.T, c *component.Component, name string) *component.Tool {
 	return nil
 }
 
-// callJSON makes one call on a fresh instance, as Tapedeck does per tool call.
-func (e *env) callJSON(t *testing.T, comp, toolName, args string) (*component.JSONResult, error) {
+// instance compiles comp (once) and makes a fresh instance of it, which
+// the caller closes.
+func (e *env) instance(t *testing.T, comp string) (*component.Component, *component.Instance) {
 	t.Helper()
 	c := e.compile(t, comp)
-	tl := tool(t, c, toolName)
-	ctx := context.Background()
-	inst, err := c.Instantiate(ctx, component.InstantiateOptions{})
+	inst, err := c.Instantiate(context.Background(), component.InstantiateOptions{})
 	if err != nil {
 		t.Fatalf("instantiate %s: %v", comp, err)
 	}
+	return c, inst
+}
+
+// callJSON makes one call on a fresh instance, as Tapedeck does per tool call.
+func (e *env) callJSON(t *testing.T, comp, toolName, args string) (*component.JSONResult, error) {
+	t.Helper()
+	c, inst := e.instance(t, comp)
+	ctx := context.Background()
 	defer inst.Close(ctx)
-	return inst.CallJSON(ctx, tl.Func, json.RawMessage(args))
+	return inst.CallJSON(ctx, tool(t, c, toolName).Func, json.RawMessage(args))
 }
 
 func mustJSON(t *testing.T, res *component.JSONResult, err error) string {
@@ -272,6 +288,35 @@ func TestMemoryLimit(t *testing.T) {
 	}
 }
 
+// TestCloseDuringCall closes an instance while its guest is inside a host
+// call: the guest may still touch its memory when the host call returns, so
+// the memory must stay until the call has ended, and go then.
+func TestCloseDuringCall(t *testing.T) {
+	e := runtimeFor(t)
+	c, inst := e.instance(t, "js-alltypes")
+	ctx := context.Background()
+	done := make(chan error, 1)
+	go func() {
+		_, err := inst.Call(ctx, c.Func("call-host"), []any{uint32(1), "hold"})
+		done <- err
+	}()
+	resume := <-e.host.held
+	if err := inst.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if component.MemoriesReleased(inst) {
+		t.Fatal("Close released the memories of an instance still in a call")
+	}
+	close(resume)
+	<-done // the call fails or not: its instance was closed under it
+	if !component.MemoriesReleased(inst) {
+		t.Fatal("the memories of a closed instance were not released when its call ended")
+	}
+	if _, err := inst.Call(ctx, c.Func("call-host"), []any{uint32(1), "x"}); err == nil {
+		t.Fatal("a call on a closed instance succeeded")
+	}
+}
+
 func TestConcurrentCallsOnOneComponent(t *testing.T) {
 	e := runtimeFor(t)
 	e.compile(t, "c-tool")
@@ -344,13 +389,8 @@ func TestPoolHandsOutFreshInstances(t *testing.T) {
 // borrow<counter>, a static taking two borrows, and a function consuming an
 // own — all on one instance, as a guest-defined resource lives there.
 func TestExportedResource(t *testing.T) {
-	e := runtimeFor(t)
-	c := e.compile(t, "js-alltypes")
+	c, inst := runtimeFor(t).instance(t, "js-alltypes")
 	ctx := context.Background()
-	inst, err := c.Instantiate(ctx, component.InstantiateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer inst.Close(ctx)
 	const iface = "tapedeck:test/types@0.1.0"
 	fn := func(name string) *component.Func {

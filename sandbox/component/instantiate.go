@@ -2,6 +2,7 @@ package component
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 
@@ -44,6 +45,17 @@ type InstantiateOptions struct {
 	MemoryLimit uint64
 }
 
+// coreModuleConfig is the configuration of every core instance: unnamed (a
+// component's core instances are reached through the link plan, never by
+// name), start functions run by the plan, and a random source set so that
+// wazero does not seed a math/rand generator for each core instance (a
+// third of a C tool's served call, see sandbox/RATIONALE.md). Nothing
+// reads it: components get randomness from sandbox/wasi, which reads
+// crypto/rand itself; were wasi_snapshot_preview1 ever served, it would read
+// real randomness, never a predictable sequence. A ModuleConfig is
+// immutable, so one serves every instantiation.
+var coreModuleConfig = wazero.NewModuleConfig().WithName("").WithStartFunctions().WithRandSource(rand.Reader)
+
 // Instantiate creates a fresh instance of the component: it instantiates
 // every core module in the component's order, running their start
 // functions, with host calls reaching the host interfaces.
@@ -69,7 +81,6 @@ func (c *Component) Instantiate(ctx context.Context, opts InstantiateOptions) (*
 	l.abi.BindHostResources(c.plan.hostResources)
 	inst.link = l
 	ctx = WithInstance(ctx, inst)
-	ctx = experimental.WithMemoryAllocator(ctx, l.budget)
 	for i, st := range c.plan.steps {
 		st := st
 		rctx := experimental.WithImportResolver(ctx, func(name string) api.Module {
@@ -78,8 +89,8 @@ func (c *Component) Instantiate(ctx context.Context, opts InstantiateOptions) (*
 			}
 			return nil
 		})
-		cfg := wazero.NewModuleConfig().WithName("").WithStartFunctions()
-		mod, err := eng.wz.InstantiateModule(rctx, eng.compiled[st.module.index], cfg)
+		rctx = experimental.WithMemoryAllocator(rctx, l.budget.allocator(st.module.dataSize()))
+		mod, err := eng.wz.InstantiateModule(rctx, eng.compiled[st.module.index], coreModuleConfig)
 		if err == nil {
 			err = l.budget.err()
 		}
@@ -129,7 +140,7 @@ func (i *Instance) Call(ctx context.Context, f *Func, args []any) ([]any, error)
 func (i *Instance) call(ctx context.Context, f *compFunc, args []any) ([]any, error) {
 	l := i.link
 	i.mu.Lock()
-	if i.closed {
+	if i.closed || i.closing {
 		i.mu.Unlock()
 		return nil, errors.New("component: call on a closed instance")
 	}
@@ -142,7 +153,12 @@ func (i *Instance) call(ctx context.Context, f *compFunc, args []any) ([]any, er
 	defer func() {
 		i.mu.Lock()
 		l.inCall = false
+		closed := i.closing
 		i.mu.Unlock()
+		if closed {
+			// Close ran during the call and left the memories to us.
+			l.budget.release()
+		}
 	}()
 	if f.host != nil {
 		// A re-exported import: call the host directly.
@@ -390,6 +406,7 @@ func (i *Instance) Close(ctx context.Context) error {
 		return nil
 	}
 	i.closing = true
+	busy := i.link != nil && i.link.inCall
 	i.mu.Unlock()
 	var errs []error
 	if l := i.link; l != nil {
@@ -401,6 +418,11 @@ func (i *Instance) Close(ctx context.Context) error {
 		}
 	}
 	errs = append(errs, i.closeHostState())
+	if l := i.link; l != nil && !busy {
+		// The memories go only once no guest code can run on them; a
+		// call still running releases them when it returns.
+		l.budget.release()
+	}
 	if l := i.link; l != nil && l.eng != nil {
 		l.eng.release()
 		l.eng = nil

@@ -51,6 +51,14 @@ type planModule struct {
 	index     int                // in plan.modules
 }
 
+// dataSize returns the size of the module's data section.
+func (m *planModule) dataSize() uint32 {
+	if m.def == nil {
+		return 0
+	}
+	return m.def.Module.DataSize
+}
+
 // hostCall is one function of the component's host module.
 type hostCall struct {
 	kind binary.CanonKind // CanonLower or a resource built-in

@@ -723,6 +723,9 @@ type Module struct {
 	NumFuncs, NumTables, NumMemories, NumGlobals, NumTags uint32
 	// HasStart reports whether the module has a start function.
 	HasStart bool
+	// DataSize is the size of the data section in bytes: about how much of
+	// its memory the module writes as it is instantiated.
+	DataSize uint32
 }
 
 // CoreExport is one export of an embedded core module.

@@ -23,9 +23,9 @@ const (
 )
 
 // readModule reads what validation and linking need from a core module:
-// types, imports, exports and index-space sizes. It skips code, data and
-// element sections by their sizes without scanning them; wazero validates
-// the module body when it compiles it.
+// types, imports, exports, index-space sizes and the data section's size.
+// It skips code, data and element sections by their sizes without scanning
+// them; wazero validates the module body when it compiles it.
 func readModule(b []byte, base int64) *Module {
 	r := newReader(b, base)
 	if len(b) < 8 || string(b[:4]) != "\x00asm" {
@@ -177,9 +177,14 @@ func readModule(b []byte, base int64) *Module {
 				bail(off, "core start function index %d out of range (the module has %d functions)", idx, len(funcTypes))
 			}
 			m.HasStart = true
+		case coreSecData:
+			// Only its size matters (to choose how memory is backed);
+			// wazero validates the segments.
+			m.DataSize = size
+			continue
 		default:
-			// Custom, element, code, data and data count sections hold
-			// nothing the component needs; wazero validates them.
+			// Custom, element, code and data count sections hold nothing
+			// the component needs; wazero validates them.
 			continue
 		}
 		if !s.done() {

@@ -420,6 +420,19 @@ func TestCoreModuleReader(t *testing.T) {
 	}
 }
 
+func TestCoreModuleDataSize(t *testing.T) {
+	header := "\x00asm\x01\x00\x00\x00"
+	memory := "\x05\x03\x01\x00\x01" // one memory of one page
+	// One active segment at i32.const 0 holding "abcd": 10 bytes.
+	data := "\x0b\x0a\x01\x00\x41\x00\x0b\x04abcd"
+	if m := readModule([]byte(header+memory+data), 0); m.DataSize != 10 || m.NumMemories != 1 {
+		t.Errorf("DataSize = %d, memories = %d; want 10 and 1", m.DataSize, m.NumMemories)
+	}
+	if m := readModule([]byte(header+memory), 0); m.DataSize != 0 {
+		t.Errorf("DataSize = %d without a data section, want 0", m.DataSize)
+	}
+}
+
 func TestDecodeRealComponents(t *testing.T) {
 	for _, name := range testcomponents.Names() {
 		t.Run(name, func(t *testing.T) {
