@@ -99,9 +99,14 @@ type Server struct {
 	listChangedSent map[*mcp.ServerSession]uint64
 	listChangedCond *sync.Cond
 
+	// parked are the component calls running, by RequestState token; a
+	// call that asked a question waits here for the retry with the answer.
+	parkMu sync.Mutex
+	parked map[string]*parkedCall
+
 	stop    context.CancelFunc
 	watcher sync.WaitGroup
-	calls   sync.WaitGroup // in-flight tool calls, for a graceful hand-over
+	calls   sync.WaitGroup // in-flight tool calls and handlers, for a graceful hand-over
 }
 
 // New returns a Server for backend and starts following the backend's
@@ -120,6 +125,7 @@ func New(backend Backend, opts Options) *Server {
 		logger:          logger,
 		components:      map[string]*componentTool{},
 		listChangedSent: map[*mcp.ServerSession]uint64{},
+		parked:          map[string]*parkedCall{},
 	}
 	s.listChangedCond = sync.NewCond(&s.mu)
 	s.mcp = mcp.NewServer(&mcp.Implementation{Name: "tapedeck", Title: "Tapedeck", Version: opts.Version}, &mcp.ServerOptions{
@@ -133,6 +139,7 @@ func New(backend Backend, opts Options) *Server {
 		},
 	})
 	s.mcp.AddSendingMiddleware(s.countListChanged)
+	s.mcp.AddReceivingMiddleware(s.legacyRounds)
 	if opts.OnHandover != nil {
 		s.addHandover(opts.OnHandover)
 	}
@@ -150,11 +157,13 @@ func New(backend Backend, opts Options) *Server {
 	return s
 }
 
-// Close stops following the backend and closes every session. It does not
-// wait for calls in flight; see Drain.
+// Close stops following the backend, cancels the component calls waiting
+// for an answer, and closes every session. It does not wait for calls in
+// flight; see Drain.
 func (s *Server) Close() error {
 	s.stop()
 	s.watcher.Wait()
+	s.cancelParked(func(*parkedCall) bool { return true })
 	for ss := range s.mcp.Sessions() {
 		ss.Close()
 	}
@@ -220,10 +229,6 @@ func (nopWriteCloser) Close() error { return nil }
 // without Name and Version) in the session's context.
 type peerKey struct{}
 
-// requestKey carries the tool call being served in its context, for the
-// elicitation Prompter.
-type requestKey struct{}
-
 // clientOf returns the identity of the client behind a request: what the
 // transport knows of the peer, and the name the client claims (in
 // initialize, or in each request's _meta on the 2026-07-28 protocol).
@@ -236,11 +241,6 @@ func clientOf(ctx context.Context, req *mcp.CallToolRequest) sandbox.Client {
 		c.Name, c.Version = info.Name, info.Version
 	}
 	return c
-}
-
-// withRequest records the tool call being served in ctx for the Prompter.
-func withRequest(ctx context.Context, req *mcp.CallToolRequest) context.Context {
-	return context.WithValue(ctx, requestKey{}, req)
 }
 
 // legacySession reports whether req's session speaks a protocol before
@@ -299,11 +299,13 @@ func (s *Server) awaitListChanged(ctx context.Context, req *mcp.CallToolRequest,
 	}
 }
 
-// forget drops what the server kept about a finished session.
+// forget drops what the server kept about a finished session, and cancels
+// its calls still waiting for an answer.
 func (s *Server) forget(ss *mcp.ServerSession) {
 	s.mu.Lock()
 	delete(s.listChangedSent, ss)
 	s.mu.Unlock()
+	s.cancelParked(func(pc *parkedCall) bool { return pc.owner.session == ss })
 }
 
 // follow turns backend events into tool list changes and log messages.
@@ -462,11 +464,17 @@ func (s *Server) componentTool(name string) (*componentTool, bool) {
 	return ct, ok
 }
 
-// componentHandler calls the component tool name through the backend.
+// componentHandler calls the component tool name through the backend. A
+// call that asks the person a question through the client is answered with
+// the question (an input-required result) and keeps running; the retry
+// carrying the answer (RequestState set) resumes it. See elicit.go.
 func (s *Server) componentHandler(name string) mcp.ToolHandler {
 	return func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		s.calls.Add(1)
 		defer s.calls.Done()
+		if req.Params.RequestState != "" {
+			return s.resume(ctx, name, req)
+		}
 		ct, ok := s.componentTool(name)
 		if !ok {
 			return errorResult(fmt.Sprintf("tool %s was unloaded; call tools/list for the current tools", name)), nil
@@ -475,25 +483,15 @@ func (s *Server) componentHandler(name string) mcp.ToolHandler {
 		if err != nil {
 			return errorResult(fmt.Sprintf("arguments for %s rejected: %v; the tool's inputSchema in tools/list says what it takes", name, err)), nil
 		}
-		res, err := s.backend.Call(withRequest(ctx, req), sandbox.CallRequest{
+		pc, err := s.startCall(ctx, req, sandbox.CallRequest{
 			Tool:   name,
 			Args:   args,
 			Client: clientOf(ctx, req),
 		})
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
 			return errorResult(fmt.Sprintf("calling %s: %v", name, err)), nil
 		}
-		out := &mcp.CallToolResult{
-			Content: []mcp.Content{&mcp.TextContent{Text: res.Text}},
-			IsError: res.IsError,
-		}
-		if len(res.Structured) > 0 && !res.IsError {
-			out.StructuredContent = res.Structured
-		}
-		return out, nil
+		return s.await(ctx, pc)
 	}
 }
 
