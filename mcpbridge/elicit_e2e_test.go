@@ -39,14 +39,7 @@ func newAskingRig(t *testing.T, promptTimeout time.Duration) *askingRig {
 	r := &askingRig{host: host, srv: New(host, Options{Version: "test"})}
 	t.Cleanup(func() { r.srv.Close() })
 
-	src := filepath.Join(t.TempDir(), "files.wasm")
-	data, err := os.ReadFile(testcomponents.Path(t, "c-files"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(src, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	src := componentCopy(t, "c-files", "files")
 	r.secret = filepath.Join(t.TempDir(), "secret.txt")
 	if err := os.WriteFile(r.secret, []byte(secretText), 0o644); err != nil {
 		t.Fatal(err)

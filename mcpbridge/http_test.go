@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -260,3 +261,38 @@ func TestLocalHostAndOrigin(t *testing.T) {
 }
 
 func newTextLogger(w *syncBuffer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
+
+// TestHTTPElicitation: questions reach the client over HTTP on both
+// protocol generations; on 2026-07-28 every retry arrives on a new
+// session, so the call is found by its state and the client's identity.
+func TestHTTPElicitation(t *testing.T) {
+	for _, p := range protocols {
+		t.Run(p.name, func(t *testing.T) {
+			fb := newFakeBackend()
+			fb.addComponent(echoComponent("echo"))
+			fb.prompter = ElicitationPrompter{}
+			srv := newServer(t, fb, Options{})
+			base := serveHTTP(t, srv, HTTPOptions{Token: "secret"})
+			var asked atomic.Int32
+			alternate := func(context.Context, *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
+				n := asked.Add(1)
+				return &mcp.ElicitResult{Action: "accept", Content: map[string]any{"allow": n%2 == 1}}, nil
+			}
+			client := mcp.NewClient(&mcp.Implementation{Name: "http-test", Version: "7"}, askingClient(p.version, alternate))
+			cs, err := client.Connect(t.Context(), &mcp.StreamableClientTransport{
+				Endpoint:   base + "/mcp",
+				HTTPClient: &http.Client{Transport: bearer{"secret", http.DefaultTransport}},
+			}, &mcp.ClientSessionOptions{ProtocolVersion: p.version})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cs.Close()
+			if got := callText(t, cs, "ask", map[string]any{"times": 2}); got != "allow once,deny" || asked.Load() != 2 {
+				t.Errorf("answers = %q after %d questions, want allow once,deny after 2", got, asked.Load())
+			}
+			if n := srv.parkedCount(); n != 0 {
+				t.Errorf("%d calls parked after the call ended", n)
+			}
+		})
+	}
+}
