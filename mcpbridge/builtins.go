@@ -132,7 +132,7 @@ func (s *Server) addBuiltins() {
 			if err != nil {
 				return errorResult(fmt.Sprintf("arguments for %s rejected: %v", tool.Name, err)), nil
 			}
-			return run(s, withRequest(ctx, req), req, args)
+			return run(s, ctx, req, args)
 		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -39,13 +40,14 @@ type fakeBackend struct {
 }
 
 // echoComponent has tools echo (returns its message), block (waits until
-// cancelled), fail (an error result), ask (asks the prompter) and
+// cancelled), fail (an error result), ask (asks the prompter, "times"
+// times, and returns the answers joined by commas) and
 // load-component (a name a built-in has: it must stay hidden).
 func echoComponent(id string) sandbox.ComponentInfo {
 	msgSchema := json.RawMessage(`{"type":"object","properties":{"message":{"type":"string"}},"required":["message"],"additionalProperties":false}`)
 	out := json.RawMessage(`{"type":"object","properties":{"result":{"type":"string"}},"required":["result"]}`)
 	empty := json.RawMessage(`{"type":"object","properties":{}}`)
-	askSchema := json.RawMessage(`{"type":"object","properties":{"grant":{"type":"boolean"}}}`)
+	askSchema := json.RawMessage(`{"type":"object","properties":{"grant":{"type":"boolean"},"times":{"type":"integer"}}}`)
 	return sandbox.ComponentInfo{
 		ID: id, Source: "file:///tmp/" + id + ".wasm", Digest: "sha256:00", State: sandbox.StateReady, Enabled: true,
 		Tools: []sandbox.ToolInfo{
@@ -104,17 +106,25 @@ func (f *fakeBackend) Call(ctx context.Context, req sandbox.CallRequest) (*sandb
 		if f.prompter == nil {
 			return &sandbox.CallResult{Text: "no prompter", IsError: true}, nil
 		}
-		var args struct{ Grant bool }
+		var args struct {
+			Grant bool
+			Times int
+		}
 		json.Unmarshal(req.Args, &args)
-		answer, err := f.prompter.Ask(ctx, sandbox.AccessRequest{ID: "q1", Component: "echo", Tool: "ask", Client: req.Client, Why: "to test", Grant: args.Grant})
-		if errors.Is(err, sandbox.ErrNoOneToAsk) {
-			return &sandbox.CallResult{Text: "no one to ask", IsError: true}, nil
+		var answers []string
+		for i := range max(args.Times, 1) {
+			answer, err := f.prompter.Ask(ctx, sandbox.AccessRequest{ID: fmt.Sprintf("q%d", i+1), Component: "echo", Tool: "ask", Client: req.Client, Why: "to test", Grant: args.Grant})
+			if errors.Is(err, sandbox.ErrNoOneToAsk) {
+				return &sandbox.CallResult{Text: "no one to ask", IsError: true}, nil
+			}
+			if err != nil {
+				return nil, err
+			}
+			answers = append(answers, answer.String())
 		}
-		if err != nil {
-			return nil, err
-		}
-		structured, _ := json.Marshal(map[string]string{"result": answer.String()})
-		return &sandbox.CallResult{Structured: structured, Text: answer.String()}, nil
+		text := strings.Join(answers, ",")
+		structured, _ := json.Marshal(map[string]string{"result": text})
+		return &sandbox.CallResult{Structured: structured, Text: text}, nil
 	}
 	return nil, fmt.Errorf("no tool %q", req.Tool)
 }

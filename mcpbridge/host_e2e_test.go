@@ -35,14 +35,7 @@ func TestRealHostEndToEnd(t *testing.T) {
 	defer srv.Close()
 	s := connect(t, srv, "", nil)
 
-	src := filepath.Join(t.TempDir(), "calc.wasm")
-	data, err := os.ReadFile(testcomponents.Path(t, "c-tool"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(src, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	src := componentCopy(t, "c-tool", "calc")
 	res := s.call(t, "load-component", map[string]any{"path": src})
 	if res.IsError {
 		t.Fatalf("load-component: %s", text(t, res))
@@ -106,4 +99,19 @@ func TestRealHostEndToEnd(t *testing.T) {
 	if res, err := s.CallTool(ctx, &mcp.CallToolParams{Name: "add", Arguments: map[string]any{"a": 1, "b": 1}}); err == nil {
 		t.Fatalf("add after unload ran: %+v", res)
 	}
+}
+
+// componentCopy copies the test component name to a temporary file
+// id.wasm, so that a load names it id.
+func componentCopy(t *testing.T, name, id string) string {
+	t.Helper()
+	src := filepath.Join(t.TempDir(), id+".wasm")
+	data, err := os.ReadFile(testcomponents.Path(t, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(src, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return src
 }

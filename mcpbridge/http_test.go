@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -47,6 +48,22 @@ func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 	return b.next.RoundTrip(r)
 }
 
+// connectHTTP connects client "http-test" 7 to the server at base with
+// token "secret" on protocol version; the session closes when the test ends.
+func connectHTTP(t *testing.T, base, version string, opts *mcp.ClientOptions) *mcp.ClientSession {
+	t.Helper()
+	client := mcp.NewClient(&mcp.Implementation{Name: "http-test", Version: "7"}, opts)
+	cs, err := client.Connect(t.Context(), &mcp.StreamableClientTransport{
+		Endpoint:   base + "/mcp",
+		HTTPClient: &http.Client{Transport: bearer{"secret", http.DefaultTransport}},
+	}, &mcp.ClientSessionOptions{ProtocolVersion: version})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cs.Close() })
+	return cs
+}
+
 func TestHTTPSessions(t *testing.T) {
 	for _, p := range protocols {
 		t.Run(p.name, func(t *testing.T) {
@@ -54,15 +71,7 @@ func TestHTTPSessions(t *testing.T) {
 			fb.addComponent(echoComponent("echo"))
 			srv := newServer(t, fb, Options{})
 			base := serveHTTP(t, srv, HTTPOptions{Token: "secret"})
-			client := mcp.NewClient(&mcp.Implementation{Name: "http-test", Version: "7"}, nil)
-			cs, err := client.Connect(t.Context(), &mcp.StreamableClientTransport{
-				Endpoint:   base + "/mcp",
-				HTTPClient: &http.Client{Transport: bearer{"secret", http.DefaultTransport}},
-			}, &mcp.ClientSessionOptions{ProtocolVersion: p.version})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer cs.Close()
+			cs := connectHTTP(t, base, p.version, nil)
 			if got := callText(t, cs, "echo", map[string]any{"message": "over http"}); got != "over http" {
 				t.Errorf("echo = %q", got)
 			}
@@ -260,3 +269,30 @@ func TestLocalHostAndOrigin(t *testing.T) {
 }
 
 func newTextLogger(w *syncBuffer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
+
+// TestHTTPElicitation: questions reach the client over HTTP on both
+// protocol generations; on 2026-07-28 every retry arrives on a new
+// session, so the call is found by its state and the client's identity.
+func TestHTTPElicitation(t *testing.T) {
+	for _, p := range protocols {
+		t.Run(p.name, func(t *testing.T) {
+			fb := newFakeBackend()
+			fb.addComponent(echoComponent("echo"))
+			fb.prompter = ElicitationPrompter{}
+			srv := newServer(t, fb, Options{})
+			base := serveHTTP(t, srv, HTTPOptions{Token: "secret"})
+			var asked atomic.Int32
+			alternate := func(context.Context, *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
+				n := asked.Add(1)
+				return &mcp.ElicitResult{Action: "accept", Content: map[string]any{"allow": n%2 == 1}}, nil
+			}
+			cs := connectHTTP(t, base, p.version, askingClient(p.version, alternate))
+			if got := callText(t, cs, "ask", map[string]any{"times": 2}); got != "allow once,deny" || asked.Load() != 2 {
+				t.Errorf("answers = %q after %d questions, want allow once,deny after 2", got, asked.Load())
+			}
+			if n := srv.parkedCount(); n != 0 {
+				t.Errorf("%d calls parked after the call ended", n)
+			}
+		})
+	}
+}

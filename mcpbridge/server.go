@@ -99,9 +99,14 @@ type Server struct {
 	listChangedSent map[*mcp.ServerSession]uint64
 	listChangedCond *sync.Cond
 
+	// parked are the component calls running, by RequestState token; a
+	// call that asked a question waits here for the retry with the answer.
+	parkMu sync.Mutex
+	parked map[string]*parkedCall
+
 	stop    context.CancelFunc
 	watcher sync.WaitGroup
-	calls   sync.WaitGroup // in-flight tool calls, for a graceful hand-over
+	calls   sync.WaitGroup // in-flight tool calls and handlers, for a graceful hand-over
 	// answers follows the socket sessions' requests until their answers
 	// are written, so a hand-over loses none.
 	answers *answers
@@ -124,6 +129,7 @@ func New(backend Backend, opts Options) *Server {
 		components:      map[string]*componentTool{},
 		listChangedSent: map[*mcp.ServerSession]uint64{},
 		answers:         newAnswers(),
+		parked:          map[string]*parkedCall{},
 	}
 	s.listChangedCond = sync.NewCond(&s.mu)
 	s.mcp = mcp.NewServer(&mcp.Implementation{Name: "tapedeck", Title: "Tapedeck", Version: opts.Version}, &mcp.ServerOptions{
@@ -137,6 +143,7 @@ func New(backend Backend, opts Options) *Server {
 		},
 	})
 	s.mcp.AddSendingMiddleware(s.countListChanged)
+	s.mcp.AddReceivingMiddleware(s.legacyRounds)
 	if opts.OnHandover != nil {
 		s.addHandover(opts.OnHandover)
 	}
@@ -154,11 +161,13 @@ func New(backend Backend, opts Options) *Server {
 	return s
 }
 
-// Close stops following the backend and closes every session. It does not
-// wait for calls in flight; see Drain.
+// Close stops following the backend, cancels the component calls waiting
+// for an answer, and closes every session. It does not wait for calls in
+// flight; see Drain.
 func (s *Server) Close() error {
 	s.stop()
 	s.watcher.Wait()
+	s.cancelParked(func(*parkedCall) bool { return true })
 	for ss := range s.mcp.Sessions() {
 		ss.Close()
 	}
@@ -228,10 +237,6 @@ func (nopWriteCloser) Close() error { return nil }
 // without Name and Version) in the session's context.
 type peerKey struct{}
 
-// requestKey carries the tool call being served in its context, for the
-// elicitation Prompter.
-type requestKey struct{}
-
 // clientOf returns the identity of the client behind a request: what the
 // transport knows of the peer, and the name the client claims (in
 // initialize, or in each request's _meta on the 2026-07-28 protocol).
@@ -264,11 +269,6 @@ func clientInfo(req *mcp.CallToolRequest) (name, version string) {
 		return info.Name, info.Version
 	}
 	return "", ""
-}
-
-// withRequest records the tool call being served in ctx for the Prompter.
-func withRequest(ctx context.Context, req *mcp.CallToolRequest) context.Context {
-	return context.WithValue(ctx, requestKey{}, req)
 }
 
 // legacySession reports whether req's session speaks a protocol before
@@ -327,11 +327,13 @@ func (s *Server) awaitListChanged(ctx context.Context, req *mcp.CallToolRequest,
 	}
 }
 
-// forget drops what the server kept about a finished session.
+// forget drops what the server kept about a finished session, and cancels
+// its calls still waiting for an answer.
 func (s *Server) forget(ss *mcp.ServerSession) {
 	s.mu.Lock()
 	delete(s.listChangedSent, ss)
 	s.mu.Unlock()
+	s.cancelParked(func(pc *parkedCall) bool { return pc.owner.session == ss })
 }
 
 // follow turns backend events into tool list changes and log messages.
@@ -490,11 +492,17 @@ func (s *Server) componentTool(name string) (*componentTool, bool) {
 	return ct, ok
 }
 
-// componentHandler calls the component tool name through the backend.
+// componentHandler calls the component tool name through the backend. A
+// call that asks the person a question through the client is answered with
+// the question (an input-required result) and keeps running; the retry
+// carrying the answer (RequestState set) resumes it. See elicit.go.
 func (s *Server) componentHandler(name string) mcp.ToolHandler {
 	return func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		s.calls.Add(1)
 		defer s.calls.Done()
+		if req.Params.RequestState != "" {
+			return s.resume(ctx, name, req)
+		}
 		ct, ok := s.componentTool(name)
 		if !ok {
 			return errorResult(fmt.Sprintf("tool %s was unloaded; call tools/list for the current tools", name)), nil
@@ -503,25 +511,15 @@ func (s *Server) componentHandler(name string) mcp.ToolHandler {
 		if err != nil {
 			return errorResult(fmt.Sprintf("arguments for %s rejected: %v; the tool's inputSchema in tools/list says what it takes", name, err)), nil
 		}
-		res, err := s.backend.Call(withRequest(ctx, req), sandbox.CallRequest{
+		pc, err := s.startCall(ctx, req, sandbox.CallRequest{
 			Tool:   name,
 			Args:   args,
 			Client: clientOf(ctx, req),
 		})
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
 			return errorResult(fmt.Sprintf("calling %s: %v", name, err)), nil
 		}
-		out := &mcp.CallToolResult{
-			Content: []mcp.Content{&mcp.TextContent{Text: res.Text}},
-			IsError: res.IsError,
-		}
-		if len(res.Structured) > 0 && !res.IsError {
-			out.StructuredContent = res.Structured
-		}
-		return out, nil
+		return s.await(ctx, pc)
 	}
 }
 

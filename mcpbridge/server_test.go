@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -555,7 +556,10 @@ func TestElicitationPrompter(t *testing.T) {
 		{"no", "2025-11-25", answer(false), false, fallback, "deny"},
 		{"declined", "2025-11-25", decline, false, fallback, "deny"},
 		{"noCapability", "2025-11-25", nil, false, fallback, "always deny"},
-		{"statelessProtocol", "2026-07-28", answer(true), false, fallback, "always deny"},
+		{"statelessYes", "2026-07-28", answer(true), false, fallback, "allow once"},
+		{"statelessDeclined", "2026-07-28", decline, false, fallback, "deny"},
+		{"statelessNoCapability", "2026-07-28", nil, false, fallback, "always deny"},
+		{"statelessGrantGoesToFallback", "2026-07-28", answer(true), true, fallback, "always deny"},
 		{"grantGoesToFallback", "2025-11-25", answer(true), true, fallback, "always deny"},
 		{"noFallback", "2025-11-25", nil, false, nil, "no one to ask"},
 		{"grantNoFallback", "2025-11-25", answer(true), true, nil, "no one to ask"},
@@ -565,7 +569,7 @@ func TestElicitationPrompter(t *testing.T) {
 			fb := newFakeBackend()
 			fb.prompter = ElicitationPrompter{Fallback: tt.fallback}
 			srv := newServer(t, fb, Options{})
-			s := connect(t, srv, tt.version, &mcp.ClientOptions{ElicitationHandler: tt.handler})
+			s := connect(t, srv, tt.version, askingClient(tt.version, tt.handler))
 			s.call(t, "load-component", map[string]any{"path": "file:///tmp/echo.wasm"})
 			res := s.call(t, "ask", map[string]any{"grant": tt.grant})
 			if text(t, res) != tt.want {
@@ -573,6 +577,45 @@ func TestElicitationPrompter(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestElicitationManyQuestions: one call that asks three times gets each
+// answer in turn, on both protocol generations (the go-sdk re-runs the
+// handler only once for older clients; the Server does the later rounds).
+func TestElicitationManyQuestions(t *testing.T) {
+	for _, p := range protocols {
+		t.Run(p.name, func(t *testing.T) {
+			fb := newFakeBackend()
+			fb.prompter = ElicitationPrompter{}
+			srv := newServer(t, fb, Options{})
+			var asked atomic.Int32
+			alternate := func(context.Context, *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
+				n := asked.Add(1)
+				return &mcp.ElicitResult{Action: "accept", Content: map[string]any{"allow": n%2 == 1}}, nil
+			}
+			s := connect(t, srv, p.version, askingClient(p.version, alternate))
+			s.call(t, "load-component", map[string]any{"path": "file:///tmp/echo.wasm"})
+			res := s.call(t, "ask", map[string]any{"times": 3})
+			if got := text(t, res); got != "allow once,deny,allow once" || asked.Load() != 3 {
+				t.Errorf("answers = %q after %d questions, want allow once,deny,allow once after 3", got, asked.Load())
+			}
+			if n := srv.parkedCount(); n != 0 {
+				t.Errorf("%d calls parked after the call ended", n)
+			}
+		})
+	}
+}
+
+// askingClient is a client that answers elicitation with handler. On
+// protocols before 2026-07-28 it does not know input requests either, as
+// the clients of that generation: the go-sdk client would otherwise fulfil
+// them whatever the protocol.
+func askingClient(version string, handler func(context.Context, *mcp.ElicitRequest) (*mcp.ElicitResult, error)) *mcp.ClientOptions {
+	opts := &mcp.ClientOptions{ElicitationHandler: handler}
+	if version < "2026-07-28" {
+		opts.MultiRoundTrip = &mcp.MultiRoundTripOptions{Disabled: true}
+	}
+	return opts
 }
 
 func TestSearchCatalog(t *testing.T) {

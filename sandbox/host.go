@@ -39,6 +39,9 @@ type Options struct {
 	// Prompter asks a person when a policy is silent or an agent asks for a
 	// grant; nil means no one can be asked (headless). SetPrompter changes it.
 	Prompter Prompter
+	// PromptTimeout bounds each question to the Prompter; when it passes
+	// the answer is Deny. 0 means DefaultPromptTimeout.
+	PromptTimeout time.Duration
 	// AllowAgentGrants lets agents' grant requests through without a
 	// person when no Prompter is set (serve --allow-agent-grants).
 	AllowAgentGrants bool

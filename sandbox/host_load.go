@@ -121,7 +121,7 @@ func (h *Host) finish(l *loaded, comp *component.Component, pol *policy.Policy, 
 	path, _ := h.store.PolicyPath(l.id)
 	l.comp = comp
 	l.gate = NewGate(GateConfig{Component: l.id, Policy: pol, PolicyPath: path, Protected: h.protected,
-		Prompter: prompter, Emit: h.emit})
+		Prompter: prompter, PromptTimeout: h.opts.PromptTimeout, Emit: h.emit})
 	tools := comp.Tools()
 	wanted := make([]string, len(tools))
 	for i, t := range tools {
@@ -354,9 +354,13 @@ func (h *Host) approve(ctx context.Context, req AccessRequest) (bool, error) {
 	req.ID = "p" + fmt.Sprint(askSeq.Add(1))
 	req.Grant = true
 	req.Asked = time.Now()
-	req.Deadline = req.Asked.Add(DefaultPromptTimeout)
+	timeout := h.opts.PromptTimeout
+	if timeout <= 0 {
+		timeout = DefaultPromptTimeout
+	}
+	req.Deadline = req.Asked.Add(timeout)
 	h.emit(Event{Kind: EventAsked, Component: req.Component, Client: &req.Client, Detail: req.Why, Request: &req})
-	actx, cancel := context.WithTimeout(ctx, DefaultPromptTimeout)
+	actx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	ans, err := p.Ask(actx, req)
 	if err != nil {

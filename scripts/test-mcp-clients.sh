@@ -6,8 +6,9 @@
 #   1. the MCP Inspector's CLI mode: tools/list shows the 12 built-ins; load
 #      c-tool, call add(2,3) = 5, unload;
 #   2. the TypeScript SDK client (testdata/mcp-clients/client.mjs): the same
-#      plus tools/list_changed and an agent's grant refused headless with a
-#      reply that says how to grant from the CLI;
+#      plus tools/list_changed, an agent's grant refused headless with a
+#      reply that says how to grant from the CLI, and c-files' file read put
+#      to the client as an elicitation (yes allows that read, decline refuses);
 #   3. the MCP conformance suite: every server scenario that applies to a
 #      server without the suite's own fixture tools, prompts and resources.
 #
@@ -34,6 +35,7 @@ cd "$root"
 dir=$root/build/mcp-clients
 components=${TAPEDECK_TEST_COMPONENTS:-$root/build/components}
 component=$components/c-tool.wasm
+files_component=$components/c-files.wasm
 step_timeout=${MCP_CLIENT_TIMEOUT:-60}
 
 die() {
@@ -43,6 +45,7 @@ die() {
 command -v npm >/dev/null || die "needs npm (scripts/install-deps.sh test installs it)"
 [ -n "${TAPEDECK_BIN:-}" ] || command -v go >/dev/null || die "needs go"
 [ -f "$component" ] || die "no test component at $component: run 'make testdata' first"
+[ -f "$files_component" ] || die "no test component at $files_component: run 'make testdata' first"
 
 # Install the pinned clients, again only when the lockfile changed.
 mkdir -p "$dir"
@@ -211,7 +214,7 @@ ts_sdk_checks() {
 if serve_http auth; then
   token=$(cat "$work/auth-data/config/http-token")
   inspector_checks http "$url" --transport http --header "Authorization: Bearer $token"
-  ts_sdk_checks http "$url" "$token" "$component"
+  ts_sdk_checks http "$url" "$token" "$component" "$files_component"
 else
   fail "serve --http" "tapedeck serve --http did not come up (its log is above)"
 fi
@@ -227,7 +230,7 @@ if [ -n "$owner_pid" ] && kill -0 "$owner_pid" 2>/dev/null; then
 else
   fail "stdio tapedeck mcp started a headless owner that outlives the relays" "no live owner in $stdio_data/owner.lock; its log: $(tail -5 "$stdio_data/owner.log" 2>/dev/null | tr '\n' ' ')"
 fi
-ts_sdk_checks stdio "$bin" "$stdio_data" "$component"
+ts_sdk_checks stdio "$bin" "$stdio_data" "$component" "$files_component"
 
 # --- the conformance suite against serve --http ---------------------------
 # The suite sends no Authorization header (it has no option for one), so

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"tapedeck.dev/tapedeck/assets"
 	"tapedeck.dev/tapedeck/internal/paths"
@@ -35,6 +36,9 @@ type Options struct {
 	TrustBundledPolicy bool
 	// Prompter asks the person; nil for headless.
 	Prompter sandbox.Prompter
+	// PromptTimeout bounds each question (config's prompt-timeout); 0
+	// means sandbox.DefaultPromptTimeout.
+	PromptTimeout time.Duration
 	// SecretsFileOnly keeps secrets in the 0600 file instead of the keychain.
 	SecretsFileOnly bool
 }
@@ -80,6 +84,7 @@ func Open(ctx context.Context, opts Options) (*Owner, error) {
 		Secrets:            sec,
 		Activity:           act,
 		Prompter:           opts.Prompter,
+		PromptTimeout:      opts.PromptTimeout,
 		AllowAgentGrants:   opts.AllowAgentGrants,
 		TrustBundledPolicy: opts.TrustBundledPolicy,
 		Env:                ownEnvironment(opts.Env),

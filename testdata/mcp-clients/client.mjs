@@ -1,18 +1,24 @@
 // client.mjs drives Tapedeck with the official TypeScript SDK client, as an
 // editor built on that SDK would: initialize, list the built-in tools, load
 // a component, see tools/list_changed, call one of its tools, be refused an
-// agent's grant (Tapedeck runs headless here), unload.
+// agent's grant (Tapedeck runs headless here), unload. Given the c-files
+// component too, it is asked through the editor (elicitation/create: this
+// SDK speaks 2025-11-25 at most and knows no input requests) about a file
+// read: yes lets that one read through, decline refuses the next.
 //
 // It prints one line per check, "ok   NAME" or "FAIL NAME: why", for
 // scripts/test-mcp-clients.sh to count, and exits 1 when any check failed.
 //
 // Usage:
-//   node client.mjs stdio TAPEDECK DATA_DIR COMPONENT.wasm   (runs `TAPEDECK --data-dir DATA_DIR mcp`)
-//   node client.mjs http URL TOKEN COMPONENT.wasm            (Authorization: Bearer TOKEN)
+//   node client.mjs stdio TAPEDECK DATA_DIR COMPONENT.wasm [FILES.wasm]   (runs `TAPEDECK --data-dir DATA_DIR mcp`)
+//   node client.mjs http URL TOKEN COMPONENT.wasm [FILES.wasm]            (Authorization: Bearer TOKEN)
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
+import { ElicitRequestSchema, ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 
 // Wassette's built-in tool names, which Tapedeck keeps (WASSETTE-COMPAT.md).
 const builtins = [
@@ -34,7 +40,7 @@ const builtins = [
 // instead of hanging the run; the SDK's own request timeout is the same.
 const waitMs = 30_000;
 
-const [mode, target, secret, componentPath] = process.argv.slice(2);
+const [mode, target, secret, componentPath, filesPath] = process.argv.slice(2);
 if (!["stdio", "http"].includes(mode) || !target || !secret || !componentPath) {
   console.error("usage: node client.mjs stdio TAPEDECK DATA_DIR COMPONENT | http URL TOKEN COMPONENT");
   process.exit(2);
@@ -97,7 +103,15 @@ function transportFor() {
   });
 }
 
-const client = new Client({ name: "tapedeck-test-ts-sdk", version: "1.0.0" });
+const client = new Client({ name: "tapedeck-test-ts-sdk", version: "1.0.0" }, { capabilities: { elicitation: { form: {} } } });
+// The person's answers through the editor: each question is recorded and
+// answered with the next entry of answers.
+const questions = [];
+let answers = [];
+client.setRequestHandler(ElicitRequestSchema, (req) => {
+  questions.push(req.params.message);
+  return answers.shift() ?? { action: "cancel" };
+});
 let listChanged = 0;
 let onListChanged = () => {};
 client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
@@ -153,6 +167,34 @@ if (connected) {
     if (!text.includes("tapedeck permission grant network c-tool example.com"))
       return `the refusal does not say how to grant from the CLI: ${text}`;
   });
+
+  if (filesPath) {
+    const dir = mkdtempSync(join(tmpdir(), "tapedeck-ts-sdk-"));
+    const file = join(dir, "secret.txt");
+    writeFileSync(file, "only with a yes");
+    const loaded = await check("load-component c-files", async () => {
+      const res = await client.callTool({ name: "load-component", arguments: { path: filesPath } }, undefined, opts);
+      if (res.isError) return `load refused: ${textOf(res)}`;
+    });
+    if (loaded) {
+      await check("asked-through-editor-yes", async () => {
+        answers = [{ action: "accept", content: { allow: true } }];
+        const res = await client.callTool({ name: "read-file", arguments: { path: file } }, undefined, opts);
+        const text = textOf(res);
+        if (questions.length !== 1) return `asked ${questions.length} times, want once`;
+        if (!questions[0].includes(file)) return `the question does not name the file: ${questions[0]}`;
+        if (res.isError || !text.includes("only with a yes")) return `read-file after yes: ${text}`;
+      });
+      await check("asked-through-editor-declined", async () => {
+        answers = [{ action: "decline" }];
+        const res = await client.callTool({ name: "read-file", arguments: { path: file } }, undefined, opts);
+        const text = textOf(res);
+        if (questions.length !== 2) return `asked ${questions.length} times in all, want twice: a yes allows once`;
+        if (text.includes("only with a yes") || !text.includes("the person answered deny"))
+          return `read-file after decline: ${text}`;
+      });
+    }
+  }
 
   await check("unload-component", async () => {
     const seen = listChanged;
