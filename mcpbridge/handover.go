@@ -26,6 +26,12 @@ type HandoverParams struct {
 	mcp.ParamsBase
 	// By names who asks, for the owner's log: "Tapedeck app (pid 812)".
 	By string `json:"by,omitempty"`
+	// PID is the asking process, which the owner records as its successor
+	// (ownerlock.Lock.HandingOver) so that relays wait for it. It is not
+	// checked against the socket's peer (the app shares the relay's
+	// executable, and peercred is not everywhere); a process of this user
+	// naming another pid can only make relays wait, for a bounded time.
+	PID int `json:"pid,omitempty"`
 }
 
 // HandoverResult is HandoverMethod's answer.
@@ -35,9 +41,14 @@ type HandoverResult struct {
 	PID int `json:"pid"`
 }
 
+// handoverAnswerWait bounds how long an owner waits for the process that
+// asked it to hand over to close its session before it hands over anyway.
+const handoverAnswerWait = 2 * time.Second
+
 // addHandover answers HandoverMethod on socket sessions by calling
-// onHandover once, after the answer is on its way.
-func (s *Server) addHandover(onHandover func()) {
+// onHandover once, with the asking process's pid, after the answer has
+// reached the asker.
+func (s *Server) addHandover(onHandover func(taker int)) {
 	var once = make(chan struct{}, 1)
 	once <- struct{}{}
 	err := mcp.AddReceivingCustomMethod(s.mcp, HandoverMethod, func(ctx context.Context, ss *mcp.ServerSession, p *HandoverParams) (*HandoverResult, error) {
@@ -48,8 +59,20 @@ func (s *Server) addHandover(onHandover func()) {
 		}
 		select {
 		case <-once:
-			s.logger.Info("handing ownership over", "to", p.By, "client", peer.String())
-			go onHandover()
+			s.logger.Info("handing ownership over", "to", p.By, "pid", p.PID, "client", peer.String())
+			go func() {
+				// The answer leaves after this handler returns, and
+				// onHandover ends every session: wait for the asker to
+				// close its own, which it does once it has the answer
+				// (requestHandover), so the answer is not cut off.
+				ended := make(chan struct{})
+				go func() { ss.Wait(); close(ended) }()
+				select {
+				case <-ended:
+				case <-time.After(handoverAnswerWait):
+				}
+				onHandover(p.PID)
+			}()
 		default:
 		}
 		return &HandoverResult{PID: os.Getpid()}, nil
@@ -62,7 +85,10 @@ func (s *Server) addHandover(onHandover func()) {
 // TakeOver makes this process the owner of dataDir: at once when nobody
 // owns it, else by asking the owner serving socket to hand over and
 // waiting (until ctx is done) for it to release the lock. The tray app
-// calls it at start; by names the caller in the old owner's log.
+// calls it at start; by names the caller in the old owner's log. The old
+// owner records this process as its successor in the lock file, so that
+// editors' relays (relay.Options.DataDir) wait for this process's socket
+// instead of starting another owner: call ListenSocket soon after.
 //
 // # Errors
 //
@@ -108,6 +134,6 @@ func requestHandover(ctx context.Context, socket, by string) error {
 		return err
 	}
 	defer cs.Close()
-	_, err = mcp.CallCustomMethod[*HandoverParams, *HandoverResult](ctx, cs, HandoverMethod, &HandoverParams{By: by})
+	_, err = mcp.CallCustomMethod[*HandoverParams, *HandoverResult](ctx, cs, HandoverMethod, &HandoverParams{By: by, PID: os.Getpid()})
 	return err
 }

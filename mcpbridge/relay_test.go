@@ -1,13 +1,20 @@
 package mcpbridge
 
 import (
+	"bufio"
 	"context"
+	"errors"
+	"fmt"
 	"io"
+	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -42,22 +49,29 @@ func relaySession(t *testing.T, opts relay.Options, version string) *mcp.ClientS
 	return cs
 }
 
-func TestRelayStartsExactlyOneOwner(t *testing.T) {
+// startsHeadless returns a relay.Options.StartOwner that starts a headless
+// owner of dir as `tapedeck mcp` does: this test binary re-executed in the
+// owner role, detached. Each call counts in starts, when not nil.
+func startsHeadless(t *testing.T, dir string, starts *atomic.Int32) func(context.Context) error {
+	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := shortTempDir(t)
-	// The owners are this test binary re-executed in the owner role.
 	t.Setenv(roleEnv, roleOwner)
 	t.Setenv(dirEnv, dir)
 	t.Cleanup(func() { stopOwner(t, dir) })
-	opts := relay.Options{
-		Socket: filepath.Join(dir, "mcp.sock"),
-		StartOwner: func(context.Context) error {
-			return relay.StartDetached(exe, nil, dir, filepath.Join(dir, "owner.log"))
-		},
+	return func(context.Context) error {
+		if starts != nil {
+			starts.Add(1)
+		}
+		return relay.StartDetached(exe, nil, dir, filepath.Join(dir, "owner.log"))
 	}
+}
+
+func TestRelayStartsExactlyOneOwner(t *testing.T) {
+	dir := shortTempDir(t)
+	opts := relay.Options{Socket: filepath.Join(dir, "mcp.sock"), StartOwner: startsHeadless(t, dir, nil)}
 	// Two editors start at the same moment with no owner running.
 	sessions := make([]*mcp.ClientSession, 2)
 	var wg sync.WaitGroup
@@ -90,42 +104,22 @@ func TestRelayFollowsNewOwner(t *testing.T) {
 		t.Run(p.name, func(t *testing.T) {
 			dir := shortTempDir(t)
 			socket := filepath.Join(dir, "mcp.sock")
-			// startOwner serves dir in this process until stop is called,
-			// as a headless owner handing over would.
-			startOwner := func() (stop func()) {
-				lock, err := ownerlock.Acquire(dir)
-				if err != nil {
-					t.Fatal(err)
-				}
-				ln, err := ListenSocket(socket, lock)
-				if err != nil {
-					t.Fatal(err)
-				}
-				fb := newFakeBackend()
-				fb.addComponent(echoComponent("echo"))
-				srv := New(fb, Options{})
-				ctx, cancel := context.WithCancel(context.Background())
-				done := make(chan error, 1)
-				go func() { done <- srv.ServeSocket(ctx, ln) }()
-				return func() {
-					cancel()
-					<-done
-					srv.Close()
-					lock.Close()
-				}
-			}
-			stopFirst := startOwner()
+			first := ownDir(t, dir, false)
 			cs := relaySession(t, relay.Options{Socket: socket}, p.version)
 			if got := callText(t, cs, "echo", map[string]any{"message": "first"}); got != "first" {
 				t.Fatalf("echo via the first owner = %q", got)
 			}
-			stopFirst()
-			stopSecond := startOwner()
+			if err := first.stop(); err != nil {
+				t.Errorf("the first owner: %v", err)
+			}
+			second := ownDir(t, dir, false)
 			if got := callText(t, cs, "echo", map[string]any{"message": "second"}); got != "second" {
 				t.Errorf("echo via the second owner = %q", got)
 			}
 			cs.Close() // the editor leaves first, so the relay ends cleanly
-			stopSecond()
+			if err := second.stop(); err != nil {
+				t.Errorf("the second owner: %v", err)
+			}
 		})
 	}
 }
@@ -141,33 +135,7 @@ func TestRelayNoOwner(t *testing.T) {
 func TestHandover(t *testing.T) {
 	dir := shortTempDir(t)
 	socket := filepath.Join(dir, "mcp.sock")
-
-	// The headless owner, handing over as `tapedeck serve` does.
-	lockA, err := ownerlock.Acquire(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lnA, err := ListenSocket(socket, lockA)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctxA, cancelA := context.WithCancel(context.Background())
-	defer cancelA()
-	fbA := newFakeBackend()
-	fbA.addComponent(echoComponent("echo"))
-	var srvA *Server
-	srvA = New(fbA, Options{OnHandover: func() {
-		lnA.Close()
-		srvA.Drain(ctxA)
-		cancelA()
-	}})
-	defer srvA.Close()
-	doneA := make(chan error, 1)
-	go func() {
-		err := srvA.ServeSocket(ctxA, lnA)
-		lockA.Close()
-		doneA <- err
-	}()
+	old := ownDir(t, dir, true) // the headless owner
 
 	cs := relaySession(t, relay.Options{Socket: socket}, "2025-11-25")
 	if got := callText(t, cs, "echo", map[string]any{"message": "before"}); got != "before" {
@@ -179,38 +147,29 @@ func TestHandover(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer lockB.Close()
-	if err := <-doneA; err != nil {
-		t.Errorf("the old owner's ServeSocket: %v", err)
+	if err := old.wait(); err != nil {
+		t.Errorf("the old owner: %v", err)
 	}
-	lnB, err := ListenSocket(socket, lockB)
+	b, err := serveOwned(lockB, socket, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fbB := newFakeBackend()
-	fbB.addComponent(echoComponent("echo"))
-	srvB := New(fbB, Options{})
-	defer srvB.Close()
-	ctxB, cancelB := context.WithCancel(context.Background())
-	doneB := make(chan error, 1)
-	go func() { doneB <- srvB.ServeSocket(ctxB, lnB) }()
 
 	if got := callText(t, cs, "echo", map[string]any{"message": "after"}); got != "after" {
 		t.Errorf("echo after the hand-over = %q", got)
 	}
-	if c := fbB.lastCall(); c.Tool != "echo" || c.Client.Name != "relay-test" {
+	if c := b.backend.lastCall(); c.Tool != "echo" || c.Client.Name != "relay-test" {
 		t.Errorf("the new owner saw %+v, want the editor's replayed session", c)
 	}
 	cs.Close()
-	cancelB()
-	if err := <-doneB; err != nil {
-		t.Errorf("the new owner's ServeSocket: %v", err)
+	if err := b.stop(); err != nil {
+		t.Errorf("the new owner: %v", err)
 	}
 }
 
 func TestHandoverRefusedOverHTTP(t *testing.T) {
 	called := make(chan struct{}, 1)
-	srv := newServer(t, newFakeBackend(), Options{OnHandover: func() { called <- struct{}{} }})
+	srv := newServer(t, newFakeBackend(), Options{OnHandover: func(int) { called <- struct{}{} }})
 	ct, st := mcp.NewInMemoryTransports()
 	if _, err := srv.Connect(t.Context(), st, sandbox.Client{Transport: "http"}); err != nil {
 		t.Fatal(err)
@@ -232,4 +191,343 @@ func TestHandoverRefusedOverHTTP(t *testing.T) {
 		t.Error("OnHandover ran for an HTTP session")
 	default:
 	}
+}
+
+// testOwner is an owner of a data dir served from this process, with a
+// fake backend that offers the echo tool.
+type testOwner struct {
+	backend *fakeBackend
+	cancel  context.CancelFunc
+	done    chan error
+	once    sync.Once
+	err     error
+}
+
+// serveOwned serves socket as the owner holding lock until stop, then
+// releases lock. With handover it hands over when asked, as `tapedeck
+// serve` does: it records the taker as its successor, stops accepting,
+// drains, and ends.
+func serveOwned(lock *ownerlock.Lock, socket string, handover bool) (*testOwner, error) {
+	ln, err := ListenSocket(socket, lock)
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	fb := newFakeBackend()
+	fb.addComponent(echoComponent("echo"))
+	ctx, cancel := context.WithCancel(context.Background())
+	o := &testOwner{backend: fb, cancel: cancel, done: make(chan error, 1)}
+	var opts Options
+	var srv *Server
+	var handoverErr error // written before cancel, read after ServeSocket
+	if handover {
+		opts.OnHandover = func(taker int) {
+			handoverErr = lock.HandingOver(taker)
+			ln.Close()
+			srv.Drain(ctx)
+			cancel()
+		}
+	}
+	srv = New(fb, opts)
+	go func() {
+		err := srv.ServeSocket(ctx, ln)
+		srv.Close()
+		o.done <- errors.Join(err, handoverErr, lock.Close())
+	}()
+	return o, nil
+}
+
+// wait returns once the owner has stopped serving and released its lock.
+func (o *testOwner) wait() error {
+	o.once.Do(func() { o.err = <-o.done })
+	return o.err
+}
+
+// stop ends the owner.
+func (o *testOwner) stop() error {
+	o.cancel()
+	return o.wait()
+}
+
+// ownDir takes dir's lock and serves its socket from this process until
+// the test ends (or stop); see serveOwned.
+func ownDir(t *testing.T, dir string, handover bool) *testOwner {
+	t.Helper()
+	lock, err := ownerlock.Acquire(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := serveOwned(lock, filepath.Join(dir, "mcp.sock"), handover)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { o.stop() })
+	return o
+}
+
+// runTaker is the tray app taking over dir, step by step as its stdin
+// says: "take" calls TakeOver (answering "took"), "serve" serves the
+// socket (answering "serving"). It ends when stdin closes.
+func runTaker(dir string) int {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	socket := filepath.Join(dir, "mcp.sock")
+	var lock *ownerlock.Lock
+	var owner *testOwner
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() {
+		var err error
+		switch in.Text() {
+		case "take":
+			if lock, err = TakeOver(ctx, dir, socket, "test taker"); err == nil {
+				fmt.Println("took")
+			}
+		case "serve":
+			if owner, err = serveOwned(lock, socket, false); err == nil {
+				fmt.Println("serving")
+			}
+		}
+		if err != nil {
+			fmt.Println("error:", err)
+			return 1
+		}
+	}
+	if owner != nil {
+		owner.stop()
+	}
+	return 0
+}
+
+// takerProcess is runTaker in a process of its own.
+type takerProcess struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	out   *bufio.Scanner
+}
+
+// startTaker starts a taker for dir; it ends when the test does. Start it
+// before the relay session, so that it outlives the session.
+func startTaker(t *testing.T, dir string) *takerProcess {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe)
+	cmd.Env = append(os.Environ(), roleEnv+"="+roleTaker, dirEnv+"="+dir)
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		stdin.Close()
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	return &takerProcess{cmd: cmd, stdin: stdin, out: bufio.NewScanner(stdout)}
+}
+
+// do sends the taker one step and checks its answer.
+func (p *takerProcess) do(t *testing.T, step, want string) {
+	t.Helper()
+	if _, err := io.WriteString(p.stdin, step+"\n"); err != nil {
+		t.Fatal(err)
+	}
+	if !p.out.Scan() {
+		t.Fatalf("the taker ended at %q: %v", step, p.out.Err())
+	}
+	if got := p.out.Text(); got != want {
+		t.Fatalf("the taker answered %q to %q, want %q", got, step, want)
+	}
+}
+
+// dialWatch is a relay.Options.Dial that tells each failed dial.
+type dialWatch struct{ failed chan struct{} }
+
+func newDialWatch() *dialWatch { return &dialWatch{failed: make(chan struct{}, 1)} }
+
+func (d *dialWatch) dial(ctx context.Context, socket string) (net.Conn, error) {
+	var dialer net.Dialer
+	conn, err := dialer.DialContext(ctx, "unix", socket)
+	if err != nil {
+		select {
+		case d.failed <- struct{}{}:
+		default:
+		}
+	}
+	return conn, err
+}
+
+// awaitRetry returns once the relay has failed to dial twice after the
+// call without starting an owner (a value on starts): the relay decides
+// whether to start one right after a failed dial, so the second failure
+// proves it has decided after the first.
+func (d *dialWatch) awaitRetry(t *testing.T, starts <-chan struct{}) {
+	t.Helper()
+	select {
+	case <-d.failed: // one from before the call
+	default:
+	}
+	for range 2 {
+		select {
+		case <-d.failed:
+		case <-starts:
+			t.Fatal("the relay started an owner while the taker ran")
+		case <-t.Context().Done():
+			t.Fatal("the relay did not try to reconnect")
+		}
+	}
+	noStart(t, starts, "while the taker ran")
+}
+
+// noStart fails the test if starts holds a call of StartOwner.
+func noStart(t *testing.T, starts <-chan struct{}, when string) {
+	t.Helper()
+	select {
+	case <-starts:
+		t.Fatalf("the relay started an owner %s", when)
+	default:
+	}
+}
+
+// takeOverScene is an editor's relay to a headless owner that the tray
+// app (a taker process) has just taken over from: the old owner is gone,
+// the taker holds the lock but does not serve yet, and the relay has tried
+// to reconnect without starting an owner.
+type takeOverScene struct {
+	taker *takerProcess
+	// starts gets a value each time the relay calls StartOwner.
+	starts chan struct{}
+	cs     *mcp.ClientSession
+}
+
+// beginTakeOver sets up a takeOverScene in dir. The relay's StartOwner
+// counts in starts, then calls startOwner when not nil. Options.Wait is
+// longer than any test: only a taker's end may start an owner.
+func beginTakeOver(t *testing.T, dir string, startOwner func() error) *takeOverScene {
+	t.Helper()
+	sc := &takeOverScene{taker: startTaker(t, dir), starts: make(chan struct{}, 8)}
+	old := ownDir(t, dir, true)
+	dials := newDialWatch()
+	sc.cs = relaySession(t, relay.Options{
+		Socket: filepath.Join(dir, "mcp.sock"), DataDir: dir, Dial: dials.dial, Wait: time.Hour,
+		StartOwner: func(context.Context) error {
+			sc.starts <- struct{}{}
+			if startOwner == nil {
+				return nil
+			}
+			return startOwner()
+		},
+	}, "2025-11-25")
+	if got := callText(t, sc.cs, "echo", map[string]any{"message": "before"}); got != "before" {
+		t.Fatalf("echo before the take-over = %q", got)
+	}
+	sc.taker.do(t, "take", "took")
+	if err := old.wait(); err != nil {
+		t.Errorf("the old owner: %v", err)
+	}
+	dials.awaitRetry(t, sc.starts) // nothing answers while the app starts
+	return sc
+}
+
+// The relay waits for the tray app taking over instead of starting a
+// headless owner that could take the lock first, and goes on with it.
+func TestRelayWaitsForTakeOver(t *testing.T) {
+	dir := shortTempDir(t)
+	sc := beginTakeOver(t, dir, nil)
+	sc.taker.do(t, "serve", "serving")
+	if got := callText(t, sc.cs, "echo", map[string]any{"message": "after"}); got != "after" {
+		t.Errorf("echo after the take-over = %q", got)
+	}
+	noStart(t, sc.starts, "during the take-over")
+	pid := sc.taker.cmd.Process.Pid
+	if o, ok, err := ownerlock.ReadOwner(dir); err != nil || !ok || o.PID != pid || o.Next.PID != 0 {
+		t.Errorf("owner record after the take-over = %+v, %v, %v; want the taker (pid %d) and no successor", o, ok, err, pid)
+	}
+	sc.cs.Close()
+}
+
+// A taker that dies before it serves does not leave the relay waiting:
+// it starts an owner then and goes on with it.
+func TestRelayStartsOwnerWhenTakerDies(t *testing.T) {
+	dir := shortTempDir(t)
+	started := make(chan *testOwner, 1)
+	t.Cleanup(func() { // after the relay's own clean-up
+		select {
+		case o := <-started:
+			o.stop()
+		default:
+		}
+	})
+	sc := beginTakeOver(t, dir, func() error {
+		lock, err := ownerlock.Acquire(dir)
+		if err != nil {
+			return err
+		}
+		o, err := serveOwned(lock, filepath.Join(dir, "mcp.sock"), false)
+		if err == nil {
+			started <- o
+		}
+		return err
+	})
+	sc.taker.cmd.Process.Kill()
+	sc.taker.cmd.Wait() // reaped: its pid is gone
+	if got := callText(t, sc.cs, "echo", map[string]any{"message": "after"}); got != "after" {
+		t.Errorf("echo after the taker died = %q", got)
+	}
+	if n := len(sc.starts); n != 1 {
+		t.Errorf("the relay started %d owners after the taker died, want 1", n)
+	}
+	sc.cs.Close()
+}
+
+// A crashed owner announced no take-over: the relay starts a new one (with
+// Options.Wait an hour, only at once).
+func TestRelayStartsOwnerAfterCrash(t *testing.T) {
+	dir := shortTempDir(t)
+	var starts atomic.Int32
+	cs := relaySession(t, relay.Options{
+		Socket: filepath.Join(dir, "mcp.sock"), DataDir: dir, Wait: time.Hour,
+		StartOwner: startsHeadless(t, dir, &starts),
+	}, "")
+	if err := cs.Ping(t.Context(), nil); err != nil {
+		t.Fatal(err)
+	}
+	first, ok, err := ownerlock.ReadOwner(dir)
+	if err != nil || !ok {
+		t.Fatalf("no owner recorded after the relay started one: %v", err)
+	}
+	p, err := os.FindProcess(first.PID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		o, ok, _ := ownerlock.ReadOwner(dir)
+		if ok && o.PID != first.PID {
+			break
+		}
+		select {
+		case <-t.Context().Done():
+			t.Fatal("no new owner after the crash")
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	if err := cs.Ping(t.Context(), nil); err != nil {
+		t.Errorf("ping after the crash: %v", err)
+	}
+	if n := starts.Load(); n != 2 {
+		t.Errorf("StartOwner called %d times, want 2 (at first, after the crash)", n)
+	}
+	cs.Close()
 }

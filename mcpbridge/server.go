@@ -70,10 +70,13 @@ type Options struct {
 	// Logger receives the server's own diagnostics; nil discards them.
 	Logger *slog.Logger
 	// OnHandover, when set, is called once when another process of this
-	// user asks on the socket to take ownership (HandoverMethod). It should
-	// stop accepting (close the socket listener: ServeSocket keeps its
-	// sessions), Drain, then end serving and release the owner lock.
-	OnHandover func()
+	// user asks on the socket to take ownership (HandoverMethod); taker is
+	// the pid it gave (0 from an older one). It should record taker as the
+	// successor (ownerlock.Lock.HandingOver, so relays wait for it rather
+	// than start another owner), stop accepting (close the socket
+	// listener: ServeSocket keeps its sessions), Drain, then end serving
+	// and release the owner lock.
+	OnHandover func(taker int)
 }
 
 // Server is the MCP server. Create it with New; it serves any number of

@@ -34,6 +34,7 @@ const (
 	roleStdioServer  = "stdio-server"  // serve one session on stdin/stdout
 	roleOwner        = "owner"         // own TAPEDECK_TEST_DIR and serve its socket
 	roleSocketClient = "socket-client" // try a session on TAPEDECK_TEST_SOCKET
+	roleTaker        = "taker"         // take TAPEDECK_TEST_DIR over as the app does (runTaker)
 	dirEnv           = "TAPEDECK_TEST_DIR"
 	socketEnv        = "TAPEDECK_TEST_SOCKET"
 	// exitRefused is the socket client's exit status when the server
@@ -56,6 +57,8 @@ func TestMain(m *testing.M) {
 		os.Exit(runOwner(os.Getenv(dirEnv)))
 	case roleSocketClient:
 		os.Exit(runSocketClient(os.Getenv(socketEnv)))
+	case roleTaker:
+		os.Exit(runTaker(os.Getenv(dirEnv)))
 	}
 	os.Exit(m.Run())
 }

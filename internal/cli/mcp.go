@@ -50,5 +50,5 @@ func runMCP(ctx context.Context, env *Env, args []string) error {
 		args = append(args, "serve", "--owner-only")
 		return relay.StartDetached(exe, args, dirs.Data, filepath.Join(dirs.Data, ownerLogFile))
 	}
-	return relay.Run(ctx, env.Stdin, env.Stdout, relay.Options{Socket: paths.SocketPath(dirs), StartOwner: startOwner})
+	return relay.Run(ctx, env.Stdin, env.Stdout, relay.Options{Socket: paths.SocketPath(dirs), StartOwner: startOwner, DataDir: dirs.Data})
 }

@@ -132,7 +132,16 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	handover := make(chan struct{})
 	srv := mcpbridge.New(setup.Backend, mcpbridge.Options{
 		Version: Version, Catalog: setup.Catalog, TrustBundledPolicy: *trustBundled, Logger: logger,
-		OnHandover: func() { close(handover) }, // called once
+		OnHandover: func(taker int) { // called once
+			if taker > 0 {
+				// Relays that lose us wait for the taker instead of
+				// starting an owner that could take the lock first.
+				if err := lock.HandingOver(taker); err != nil {
+					logger.Warn("relays may start another owner during the hand-over", "error", err)
+				}
+			}
+			close(handover)
+		},
 	})
 	defer srv.Close()
 

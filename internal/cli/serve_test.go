@@ -5,15 +5,19 @@ import (
 	"context"
 	"io"
 	"maps"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"tapedeck.dev/tapedeck/internal/ownerlock"
+	"tapedeck.dev/tapedeck/internal/paths"
+	"tapedeck.dev/tapedeck/mcpbridge"
 	"tapedeck.dev/tapedeck/sandbox"
 )
 
@@ -189,5 +193,55 @@ func TestEnvValues(t *testing.T) {
 				t.Errorf("got %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestServeRecordsTheTaker: asked to hand over, serve names the asking
+// process in the lock file before it lets go, so that relays wait for that
+// process instead of starting another owner.
+func TestServeRecordsTheTaker(t *testing.T) {
+	withBackend(t, func(context.Context, *Env, serveOptions) (*backendSetup, error) {
+		return &backendSetup{Backend: emptyBackend{}}, nil
+	})
+	dir := shortDataDir(t)
+	done := make(chan int, 1)
+	go func() {
+		_, code := runCLI(context.Background(), dir, strings.NewReader(""), io.Discard, "serve")
+		done <- code
+	}()
+	dirs, err := paths.Resolve(paths.Options{DataDir: dir, Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conn net.Conn
+	for {
+		if conn, err = net.Dial("unix", paths.SocketPath(dirs)); err == nil {
+			break
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("serve exited %d before it listened", code)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	client := mcp.NewClient(&mcp.Implementation{Name: "taker", Version: "1"}, nil)
+	if err := mcp.AddSendingCustomMethod[*mcpbridge.HandoverParams, *mcpbridge.HandoverResult](client, mcpbridge.HandoverMethod); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := client.Connect(t.Context(), &mcp.IOTransport{Reader: conn, Writer: conn}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const taker = 4242
+	if _, err := mcp.CallCustomMethod[*mcpbridge.HandoverParams, *mcpbridge.HandoverResult](t.Context(), cs, mcpbridge.HandoverMethod, &mcpbridge.HandoverParams{By: "test", PID: taker}); err != nil {
+		t.Fatal(err)
+	}
+	cs.Close()
+	if code := <-done; code != ExitOK {
+		t.Errorf("serve exited %d after handing over", code)
+	}
+	o, owned, err := ownerlock.ReadOwner(dir)
+	if err != nil || owned || o.Next.PID != taker {
+		t.Errorf("lock file after the hand-over = %+v, owned %v, %v; want no owner and next pid %d", o, owned, err, taker)
 	}
 }

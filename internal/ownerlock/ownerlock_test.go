@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -246,5 +247,54 @@ func TestRaceHasOneWinner(t *testing.T) {
 				c.release(t)
 			}
 		})
+	}
+}
+
+func TestHandingOver(t *testing.T) {
+	dir := t.TempDir()
+	l, err := Acquire(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const taker = 4242
+	if err := l.HandingOver(taker); err != nil {
+		t.Fatal(err)
+	}
+	owner, ok, err := ReadOwner(dir)
+	if err != nil || !ok || owner.PID != os.Getpid() || owner.Next.PID != taker || owner.Next.Since.IsZero() {
+		t.Fatalf("while handing over ReadOwner = %+v, %v, %v; want this process, and next the taker", owner, ok, err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Between the old owner's release and the taker's Acquire, the taker
+	// is still named, and nobody owns the dir.
+	released, ok, err := ReadOwner(dir)
+	if err != nil || ok || released.Next != owner.Next {
+		t.Fatalf("after Close ReadOwner = %+v, %v, %v; want no owner and next %+v", released, ok, err, owner.Next)
+	}
+	if err := l.HandingOver(taker); !errors.Is(err, os.ErrClosed) {
+		t.Errorf("HandingOver after Close = %v, want os.ErrClosed", err)
+	}
+	l, err = Acquire(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if o, ok, err := ReadOwner(dir); err != nil || !ok || o.PID != os.Getpid() || o.Next != (Successor{}) {
+		t.Errorf("after the next Acquire ReadOwner = %+v, %v, %v; want this process and no successor", o, ok, err)
+	}
+}
+
+// A reader may catch a record written over a longer one before the file
+// is cut to length: the first record counts.
+func TestReadOwnerIgnoresOldTail(t *testing.T) {
+	dir := t.TempDir()
+	content := `{"pid":7,"started":"2026-01-02T03:04:05Z"}` + "\n" + `:"2026-01-02T03:04:05Z","next":{"pid":9}}` + "\n"
+	if err := os.WriteFile(filepath.Join(dir, FileName), []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if o, ok, err := ReadOwner(dir); err != nil || !ok || o.PID != 7 || o.Next.PID != 0 {
+		t.Errorf("ReadOwner = %+v, %v, %v; want pid 7 and no successor", o, ok, err)
 	}
 }

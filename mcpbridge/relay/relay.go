@@ -4,17 +4,20 @@
 // editor shares the one owner's state.
 //
 // When no owner runs, Run starts one (Options.StartOwner) and waits for its
-// socket, retrying as the owner starts. When the owner goes away mid-session
-// — a tray app taking over from a headless owner, or a crash — Run connects
-// to the next owner and replays the editor's initialize handshake on its
-// behalf, so the editor's session continues. Requests the lost owner was
-// still handling are answered with a JSON-RPC error at once (see
-// ownerLostMessage), so the editor never waits for an answer that cannot
-// come.
+// socket, retrying as the owner starts — unless the data dir's lock file
+// names a process that still runs, as the owner or as the one taking
+// ownership over (ownerlock.Owner.Next): then it waits for that process.
+// When the owner goes away mid-session — a tray app taking over from a
+// headless owner, or a crash — Run connects to the next owner and replays
+// the editor's initialize handshake on its behalf, so the editor's session
+// continues. Requests the lost owner was still handling are answered with
+// a JSON-RPC error at once (see ownerLostMessage), so the editor never
+// waits for an answer that cannot come.
 //
 //	err := relay.Run(ctx, os.Stdin, os.Stdout, relay.Options{
 //		Socket:     paths.SocketPath(dirs),
 //		StartOwner: startHeadlessOwner,
+//		DataDir:    dirs.Data,
 //	})
 package relay
 
@@ -45,8 +48,16 @@ type Options struct {
 	// must not wait for it. Two relays may call it at once: the owner lock
 	// makes one owner win and the other exit. Nil means never start one.
 	StartOwner func(ctx context.Context) error
+	// DataDir is the data dir the owner owns. When set, a relay that finds
+	// no owner answering reads its lock file first, and does not call
+	// StartOwner while a process it names runs — the one taking ownership
+	// over (ownerlock.Owner.Next), or the owner — for Wait at most. Empty
+	// means StartOwner is called as soon as no owner answers.
+	DataDir string
 	// Wait bounds how long Run waits for an owner's socket to answer, at
-	// start and after losing one; zero means 15 seconds.
+	// start and after losing one, and how long it waits for a process the
+	// lock file names before starting an owner (which then gets as long
+	// again); zero means 15 seconds.
 	Wait time.Duration
 	// Dial connects to the socket; nil means localsock.Dial (a unix
 	// socket, or a named pipe on Windows). Tests replace it.
@@ -137,11 +148,15 @@ type relay struct {
 	pending map[string]json.RawMessage
 }
 
-// connect dials the owner, starting one when none answers, and retries
-// until Options.Wait passes.
+// connect dials the owner and retries until Options.Wait passes. When
+// none answers it starts one, unless the lock file names a process that
+// still runs and will serve (see comingOwner); an owner started late gets
+// a full Wait.
 func (r *relay) connect(ctx context.Context) (net.Conn, error) {
 	deadline := time.Now().Add(r.opts.Wait)
 	started := false
+	var coming comingOwner
+	looked := false // at the lock file, once per connect
 	delay := 10 * time.Millisecond
 	for {
 		conn, err := r.opts.Dial(ctx, r.opts.Socket)
@@ -149,9 +164,15 @@ func (r *relay) connect(ctx context.Context) (net.Conn, error) {
 			return conn, nil
 		}
 		if !started && r.opts.StartOwner != nil {
-			started = true
-			if err := r.opts.StartOwner(ctx); err != nil {
-				return nil, fmt.Errorf("no Tapedeck owner answers on %s, and starting one failed: %w", r.opts.Socket, err)
+			if !looked {
+				coming, looked = r.findComingOwner(), true
+			}
+			if !coming.awaited() {
+				started = true
+				if err := r.opts.StartOwner(ctx); err != nil {
+					return nil, fmt.Errorf("no Tapedeck owner answers on %s, and starting one failed: %w", r.opts.Socket, err)
+				}
+				deadline = later(deadline, time.Now().Add(r.opts.Wait))
 			}
 		}
 		if r.editorGone() {

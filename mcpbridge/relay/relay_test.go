@@ -7,9 +7,14 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"tapedeck.dev/tapedeck/internal/ownerlock"
 )
 
 // fakeOwner accepts one connection on its listener and answers each
@@ -163,34 +168,6 @@ func TestRelayReplaysHandshake(t *testing.T) {
 	}
 }
 
-func TestRelayStartsOwnerOnce(t *testing.T) {
-	dir, err := os.MkdirTemp("", "relay")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	socket := filepath.Join(dir, "s")
-	starts := 0
-	var owner *fakeOwner
-	opts := Options{Socket: socket, StartOwner: func(context.Context) error {
-		starts++
-		owner = startFakeOwner(t, socket, "started")
-		return nil
-	}}
-	in := strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"ping"}` + "\n")
-	var out strings.Builder
-	if err := Run(t.Context(), in, &out, opts); err != nil {
-		t.Fatal(err)
-	}
-	defer owner.stop()
-	if starts != 1 {
-		t.Errorf("StartOwner called %d times, want 1", starts)
-	}
-	if got := next(t, owner.methods); got != "ping" {
-		t.Errorf("the started owner saw %s", got)
-	}
-}
-
 func TestRelayAnswersRequestsLostWithOwner(t *testing.T) {
 	dir, err := os.MkdirTemp("", "relay")
 	if err != nil {
@@ -267,6 +244,99 @@ func TestRelayAnswersRequestsLostWithOwner(t *testing.T) {
 	}
 	if ed.out.Scan() {
 		t.Errorf("after the session ended the relay sent %q", ed.out.Bytes())
+	}
+}
+
+// TestRelayWaitsForComingOwner writes a lock file and counts the relay's
+// failed dials before it starts an owner, once: it starts at the first
+// unless a process the file names (the owner, or the one taking over)
+// runs; then it waits, for Options.Wait at most.
+func TestRelayWaitsForComingOwner(t *testing.T) {
+	gone := exec.Command(os.Args[0], "-test.run=^$")
+	gone.Env = append(os.Environ(), "GORACE=atexit_sleep_ms=0") // under -race it idles at exit
+	if err := gone.Run(); err != nil {
+		t.Fatal(err)
+	}
+	exited := gone.Process.Pid
+	// The test's parent (go test, or a shell) outlives it.
+	runs := os.Getppid()
+	tests := []struct {
+		name      string
+		noDataDir bool
+		record    *ownerlock.Owner // nil: no lock file
+		wait      bool
+	}{
+		{name: "no_data_dir", noDataDir: true, record: &ownerlock.Owner{PID: runs}},
+		{name: "no_lock_file"},
+		{name: "released", record: &ownerlock.Owner{}},
+		{name: "owner_crashed", record: &ownerlock.Owner{PID: exited}},
+		{name: "owner_runs", record: &ownerlock.Owner{PID: runs}, wait: true},
+		{name: "owner_is_this_process", record: &ownerlock.Owner{PID: os.Getpid()}},
+		{name: "taker_exited", record: &ownerlock.Owner{Next: ownerlock.Successor{PID: exited}}},
+		{name: "taker_runs", record: &ownerlock.Owner{Next: ownerlock.Successor{PID: runs}}, wait: true},
+		{name: "taker_runs_owner_crashed", record: &ownerlock.Owner{PID: exited, Next: ownerlock.Successor{PID: runs}}, wait: true},
+		{name: "taker_exited_owner_leaving", record: &ownerlock.Owner{PID: runs, Next: ownerlock.Successor{PID: exited}}, wait: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir, err := os.MkdirTemp("", "relay")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer os.RemoveAll(dir)
+			if tt.record != nil {
+				b, err := json.Marshal(tt.record)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(dir, ownerlock.FileName), b, 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			socket := filepath.Join(dir, "s")
+			var failed, failedAtStart, starts atomic.Int32
+			var owner *fakeOwner
+			opts := Options{
+				Socket: socket, DataDir: dir,
+				// Short, so that a wait ends; the count below does not
+				// depend on it.
+				Wait: 200 * time.Millisecond,
+				Dial: func(ctx context.Context, socket string) (net.Conn, error) {
+					conn, err := dialOwner(ctx, socket)
+					if err != nil {
+						failed.Add(1)
+					}
+					return conn, err
+				},
+				StartOwner: func(context.Context) error {
+					starts.Add(1)
+					failedAtStart.Store(failed.Load())
+					owner = startFakeOwner(t, socket, "started")
+					return nil
+				},
+			}
+			if tt.noDataDir {
+				opts.DataDir = ""
+			}
+			in := strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"ping"}` + "\n")
+			var out strings.Builder
+			if err := Run(t.Context(), in, &out, opts); err != nil {
+				t.Fatal(err)
+			}
+			defer owner.stop()
+			if got := next(t, owner.methods); got != "ping" {
+				t.Errorf("the started owner saw %s", got)
+			}
+			if n := starts.Load(); n != 1 {
+				t.Errorf("StartOwner called %d times, want 1", n)
+			}
+			switch n := failedAtStart.Load(); {
+			case tt.wait && n < 2:
+				t.Errorf("the relay started an owner at its first failed dial, want it to wait")
+			case !tt.wait && n != 1:
+				t.Errorf("the relay started an owner after %d failed dials, want at the first", n)
+			}
+		})
 	}
 }
 
