@@ -41,17 +41,13 @@ type HandoverResult struct {
 	PID int `json:"pid"`
 }
 
-// handoverAnswerWait bounds how long an owner waits for the process that
-// asked it to hand over to close its session before it hands over anyway.
-const handoverAnswerWait = 2 * time.Second
-
 // addHandover answers HandoverMethod on socket sessions by calling
 // onHandover once, with the asking process's pid, after the answer has
 // reached the asker.
 func (s *Server) addHandover(onHandover func(taker int)) {
 	var once = make(chan struct{}, 1)
 	once <- struct{}{}
-	err := mcp.AddReceivingCustomMethod(s.mcp, HandoverMethod, func(ctx context.Context, ss *mcp.ServerSession, p *HandoverParams) (*HandoverResult, error) {
+	err := mcp.AddReceivingCustomMethod(s.mcp, HandoverMethod, func(ctx context.Context, _ *mcp.ServerSession, p *HandoverParams) (*HandoverResult, error) {
 		peer, _ := ctx.Value(peerKey{}).(sandbox.Client)
 		if peer.Transport != "socket" {
 			// Only a process of this user on the local socket may take over.
@@ -60,19 +56,9 @@ func (s *Server) addHandover(onHandover func(taker int)) {
 		select {
 		case <-once:
 			s.logger.Info("handing ownership over", "to", p.By, "pid", p.PID, "client", peer.String())
-			go func() {
-				// The answer leaves after this handler returns, and
-				// onHandover ends every session: wait for the asker to
-				// close its own, which it does once it has the answer
-				// (requestHandover), so the answer is not cut off.
-				ended := make(chan struct{})
-				go func() { ss.Wait(); close(ended) }()
-				select {
-				case <-ended:
-				case <-time.After(handoverAnswerWait):
-				}
-				onHandover(p.PID)
-			}()
+			// onHandover drains (Server.Drain), which waits for this
+			// answer to be written before the sessions end.
+			go onHandover(p.PID)
 		default:
 		}
 		return &HandoverResult{PID: os.Getpid()}, nil

@@ -113,7 +113,7 @@ func runHolder(dir string, successor bool) error {
 	}
 	defer o.Close(context.Background())
 	handover := make(chan struct{})
-	srv := mcpbridge.New(o.Host, mcpbridge.Options{OnHandover: func() { close(handover) }})
+	srv := mcpbridge.New(o.Host, mcpbridge.Options{OnHandover: func(int) { close(handover) }})
 	defer srv.Close()
 	served := make(chan error, 1)
 	go func() { served <- srv.ServeSocket(ctx, ln) }()
@@ -125,6 +125,11 @@ func runHolder(dir string, successor bool) error {
 	}
 	ln.Close()
 	if err := mark(dir, "asked"); err != nil {
+		return err
+	}
+	// As serve does: the answer to the hand-over (and to calls in flight)
+	// is written before the sessions end.
+	if err := srv.Drain(ctx); err != nil {
 		return err
 	}
 	if successor {
@@ -140,9 +145,6 @@ func runHolder(dir string, successor bool) error {
 			return err
 		}
 	} else {
-		if err := srv.Drain(ctx); err != nil {
-			return err
-		}
 		if err := mark(dir, "released"); err != nil {
 			return err
 		}

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"tapedeck.dev/tapedeck/internal/localsock"
 	"tapedeck.dev/tapedeck/internal/ownerlock"
 )
 
@@ -302,7 +303,7 @@ func TestRelayWaitsForComingOwner(t *testing.T) {
 				// depend on it.
 				Wait: 200 * time.Millisecond,
 				Dial: func(ctx context.Context, socket string) (net.Conn, error) {
-					conn, err := dialOwner(ctx, socket)
+					conn, err := localsock.Dial(ctx, socket)
 					if err != nil {
 						failed.Add(1)
 					}
