@@ -106,9 +106,8 @@ func (h Host) SetPrompter(p sandbox.Prompter) {
 // at once but serves them only after a.Host.SetPrompter sets a Prompter.
 //
 // The take-over asks the running owner to hand over (mcpbridge.TakeOver),
-// then each new owner that takes the data dir meanwhile: an editor's relay
-// that loses the old owner starts a new headless one at once, and that one
-// may take the lock first.
+// then each new owner that takes the data dir meanwhile (a `tapedeck serve`
+// started by hand, or by a relay that gave up waiting for this app).
 //
 // ctx bounds the take-over and the serving: when it is done the sockets
 // stop serving. Close releases the rest.

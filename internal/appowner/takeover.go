@@ -16,11 +16,12 @@ import (
 const takeOverPoll = 10 * time.Millisecond
 
 // takeOver makes this process the owner of dataDir within timeout, asking
-// each owner that holds it to hand over. The owner can change meanwhile:
-// an editor's relay that loses the old owner starts a new headless one at
-// once, and that one may take the lock first (seen in scripts/test-gui.sh
-// part 4). So the lock is tried often, to win it the moment it is free, and
-// a new holder is asked to hand over too.
+// each owner that holds it to hand over. Relays that lose the old owner
+// wait for this process (the old owner names it in the lock file), but the
+// owner can still change meanwhile: a relay of an older Tapedeck, one that
+// gave up waiting, or a `tapedeck serve` started by hand may take the lock
+// first. So the lock is tried often, to win it the moment it is free, and a
+// new holder is asked to hand over too.
 //
 // It returns only once every request it started has ended, so that no
 // goroutine of it outlives it, whatever ended it.
