@@ -74,7 +74,7 @@ testdata: deps-test
 ## test: everything CI runs.
 test: fmtcheck vet nocgo testdata test-race test-gui test-editor-clis test-mcp-clients cross-windows
 
-## test-mcp-clients: the MCP Inspector CLI, the TypeScript SDK client and the conformance suite
+## test-mcp-clients: the MCP Inspector CLI, the TypeScript SDK clients (1.x and v2) and the conformance suite
 ## (pinned, from npm) against a headless Tapedeck.
 test-mcp-clients: testdata
 	scripts/test-mcp-clients.sh

@@ -25,6 +25,10 @@ import (
 // TokenFile is the bearer token's file name in the config folder.
 const TokenFile = "http-token"
 
+// statelessProtocol is the first protocol version without sessions, which
+// the HTTP endpoint serves statelessly.
+const statelessProtocol = "2026-07-28"
+
 // HTTPOptions configure the streamable HTTP endpoint.
 type HTTPOptions struct {
 	// Token is the bearer token every request but /health must carry.
@@ -81,7 +85,13 @@ func (s *Server) HTTPHandler(port int, opts HTTPOptions) (http.Handler, error) {
 	if !opts.NoAuth && opts.Token == "" {
 		return nil, errors.New("the HTTP endpoint needs a token (or NoAuth)")
 	}
-	mcpHandler := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s.mcp }, &mcp.StreamableHTTPOptions{Logger: s.logger})
+	server := func(*http.Request) *mcp.Server { return s.mcp }
+	// The SDK's handler serves 2026-07-28 only when stateless, and the
+	// session-based protocols only when stateful: one of each, chosen by
+	// the version every 2026-07-28 request names in its header (older
+	// clients send an older one, or none before initialize).
+	sessions := mcp.NewStreamableHTTPHandler(server, &mcp.StreamableHTTPOptions{Logger: s.logger})
+	stateless := mcp.NewStreamableHTTPHandler(server, &mcp.StreamableHTTPOptions{Logger: s.logger, Stateless: true})
 	want := "Bearer " + opts.Token
 	portText := strconv.Itoa(port)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -103,7 +113,11 @@ func (s *Server) HTTPHandler(port int, opts HTTPOptions) (http.Handler, error) {
 			http.Error(w, "missing or wrong bearer token: send Authorization: Bearer <token>, the token being the content of the file "+TokenFile+" in Tapedeck's config folder", http.StatusUnauthorized)
 			return
 		}
-		mcpHandler.ServeHTTP(w, r)
+		if r.Header.Get("Mcp-Protocol-Version") >= statelessProtocol {
+			stateless.ServeHTTP(w, r)
+			return
+		}
+		sessions.ServeHTTP(w, r)
 	}), nil
 }
 

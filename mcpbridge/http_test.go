@@ -61,6 +61,11 @@ func connectHTTP(t *testing.T, base, version string, opts *mcp.ClientOptions) *m
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cs.Close() })
+	// The SDK's client quietly falls back to initialize when the server
+	// does not offer the version asked for.
+	if got := cs.InitializeResult().ProtocolVersion; got != version {
+		t.Fatalf("negotiated protocol %s over HTTP, want %s", got, version)
+	}
 	return cs
 }
 

