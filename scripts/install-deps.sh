@@ -9,7 +9,7 @@ want_build=(gcc pkg-config libgl1-mesa-dev xorg-dev)
 # Toolchains that build the test components from our own sources (see testdata/components).
 want_test=(clang lld wasi-libc libclang-rt-dev-wasm32 rustc libstd-rust-dev-wasm32
   xvfb xauth dbus dbus-x11 gnome-keyring libsecret-tools
-  xfce4-panel xdotool x11-utils imagemagick util-linux)
+  xfce4-panel dunst xdotool x11-utils imagemagick util-linux)
 
 groups=("$@")
 [ ${#groups[@]} -gt 0 ] || groups=(build test)
