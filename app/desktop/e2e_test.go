@@ -186,7 +186,8 @@ func (s *scenario) componentAccess(ctx context.Context) error {
 	var shown []string
 	fyne.DoAndWait(func() { shown = shownText(s.d.prompter.Window().Content()) })
 	text := strings.Join(shown, "\n")
-	for _, want := range []string{webComponent + " wants to connect to localhost", "Connect to " + target + " (http)", editorName} {
+	for _, want := range []string{webComponent + " wants to connect to localhost", "Connect to " + target + " (http)",
+		"Component: " + webComponent, "Client: " + editorName} {
 		if !strings.Contains(text, want) {
 			return fmt.Errorf("the question window does not say %q; it shows:\n%s", want, text)
 		}
@@ -198,13 +199,7 @@ func (s *scenario) componentAccess(ctx context.Context) error {
 	if err := s.notes.await(nctx, webComponent); err != nil {
 		return err
 	}
-	if err := screenshot(s.out, "component-question.png"); err != nil {
-		return err
-	}
-	if err := click(ctx, pos, size); err != nil {
-		return err
-	}
-	res, err := answered(ctx, call, "Allow once")
+	res, err := s.clickAnswer(ctx, call, pos, size, "component-question.png")
 	if err != nil {
 		return err
 	}
@@ -261,13 +256,7 @@ func (s *scenario) agentGrant(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := screenshot(s.out, "question-dialog.png"); err != nil {
-		return err
-	}
-	if err := click(ctx, pos, size); err != nil {
-		return err
-	}
-	res, err := answered(ctx, call, "Grant")
+	res, err := s.clickAnswer(ctx, call, pos, size, "question-dialog.png")
 	if err != nil {
 		return err
 	}
@@ -340,15 +329,22 @@ func (s *scenario) awaitQuestion(ctx context.Context, a sandbox.Answer, call <-c
 	}
 }
 
-// click clicks, with the real mouse, the middle of a button of the
-// question window.
-func click(ctx context.Context, pos fyne.Position, size fyne.Size) error {
+// clickAnswer saves a screenshot of the question, clicks with the real
+// mouse the middle of the button at pos and size in the question window,
+// and waits for the call that asked.
+func (s *scenario) clickAnswer(ctx context.Context, call <-chan callResult, pos fyne.Position, size fyne.Size, shot string) (callResult, error) {
+	if err := screenshot(s.out, shot); err != nil {
+		return callResult{}, err
+	}
 	id, err := findWindow(ctx, "^Tapedeck asks$")
 	if err != nil {
-		return err
+		return callResult{}, err
 	}
 	x, y := int(pos.X+size.Width/2), int(pos.Y+size.Height/2)
-	return run("xdotool", "mousemove", "--window", id, fmt.Sprint(x), fmt.Sprint(y), "click", "1")
+	if err := run("xdotool", "mousemove", "--window", id, fmt.Sprint(x), fmt.Sprint(y), "click", "1"); err != nil {
+		return callResult{}, err
+	}
+	return answered(ctx, call, "the click")
 }
 
 // answered waits for a call the person answered with how.
