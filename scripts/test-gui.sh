@@ -5,7 +5,9 @@
 #   1. end to end (app/desktop's test binary, TAPEDECK_GUI_E2E=1), an
 #      editor-side MCP client against the app: (a) with none of the app's
 #      windows in view, the editor loads a component (js-fetch) and calls it;
-#      its request to a local HTTP server raises the question window (naming
+#      its request to a local HTTP server, as localhost (the policy lists only
+#      the address 127.0.0.1: non-public addresses are refused, never asked
+#      about, unless listed; no rule names localhost), raises the question window (naming
 #      the component, the client and host:port) and a desktop notification
 #      (the Notify call, watched with dbus-monitor, names the component);
 #      xdotool clicks "Allow once", the call returns the page and the server
