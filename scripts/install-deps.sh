@@ -6,10 +6,11 @@
 set -euo pipefail
 
 want_build=(gcc pkg-config libgl1-mesa-dev xorg-dev)
-# Toolchains that build the test components from our own sources (see testdata/components).
+# Toolchains that build the test components from our own sources (see testdata/components);
+# for scripts/test-gui.sh a tray host (xfce4-panel) and a notification server (dunst).
 want_test=(clang lld wasi-libc libclang-rt-dev-wasm32 rustc libstd-rust-dev-wasm32
   xvfb xauth dbus dbus-x11 gnome-keyring libsecret-tools
-  xfce4-panel xdotool x11-utils imagemagick util-linux)
+  xfce4-panel dunst xdotool x11-utils imagemagick util-linux)
 # The MinGW-w64 cross compiler `make cross-windows` builds the desktop app for Windows with.
 want_windows=(gcc-mingw-w64-x86-64)
 

@@ -2,9 +2,20 @@
 # test-gui.sh runs the desktop app for real under Xvfb, with a real tray host
 # (xfce4-panel under its own DBus session bus), and checks what a person would:
 #
-#   1. end to end (app/desktop's test binary, TAPEDECK_GUI_E2E=1): an editor-side
-#      MCP client asks to widen a component's policy, the question window shows,
-#      xdotool clicks "Allow once", and the grant goes through;
+#   1. end to end (app/desktop's test binary, TAPEDECK_GUI_E2E=1), an
+#      editor-side MCP client against the app: (a) with none of the app's
+#      windows in view, the editor loads a component (js-fetch) and calls it;
+#      its request to a local HTTP server, as localhost (the policy lists only
+#      the address 127.0.0.1: non-public addresses are refused, never asked
+#      about, unless listed; no rule names localhost), raises the question window (naming
+#      the component, the client and host:port) and a desktop notification
+#      (the Notify call, watched with dbus-monitor, names the component);
+#      xdotool clicks "Allow once", the call returns the page and the server
+#      saw one request; the next call asks again, Escape denies it and the
+#      server sees nothing new; (b) with the Components window in view, the
+#      editor asks to widen a component's policy, the question window shows
+#      (and no notification), xdotool clicks "Allow once", the grant goes
+#      through;
 #   2. the real binary (build/tapedeck): its tray item registers with the
 #      StatusNotifierWatcher and its menu is readable over DBus (dbusmenu);
 #   3. the real binary with no session bus at all: its window opens instead of
@@ -16,7 +27,8 @@
 #      relay the editor asks for a network grant, the app's question window
 #      shows, the keyboard answers Allow once, and get-policy shows the host.
 #
-# Screenshots and logs go to build/test-output/. Usage (from the Makefile):
+# Each DBus session also runs a notification server (dunst), as a desktop
+# would. Screenshots and logs go to build/test-output/. Usage (from the Makefile):
 #   scripts/test-gui.sh BUILD_DIR      # e.g. build
 set -euo pipefail
 
@@ -46,11 +58,20 @@ cleanup() {
 trap cleanup EXIT
 
 fail() { echo "test-gui: FAIL: $*" >&2; exit 1; }
+# part announces a part and says how long the one before it took.
+part_at=$SECONDS
+part() {
+  [ -z "${part_no:-}" ] || echo "test-gui: part $part_no took $((SECONDS - part_at)) s"
+  part_no=${1%%/*} part_at=$SECONDS
+  echo "test-gui: $*"
+}
 
 # A display of our own: the first free number from 90.
 display=90
 while [ -e "/tmp/.X11-unix/X$display" ] || [ -e "/tmp/.X$display-lock" ]; do display=$((display + 1)); done
-Xvfb ":$display" -screen 0 1280x800x24 -nolisten tcp >"$out/xvfb.log" 2>&1 &
+# -noreset: by default Xvfb resets when its last client leaves, and refuses
+# connections meanwhile; between two parts that is the next part's app.
+Xvfb ":$display" -screen 0 1280x800x24 -nolisten tcp -noreset >"$out/xvfb.log" 2>&1 &
 pids+=($!)
 export DISPLAY=":$display"
 for _ in $(seq 100); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
@@ -83,25 +104,30 @@ cat >"$XDG_CONFIG_HOME/xfce4/xfconf/xfce-perchannel-xml/xfce4-panel.xml" <<'XML'
 </channel>
 XML
 
-# Inside one DBus session: start the panel, wait for its StatusNotifierWatcher.
+# Inside one DBus session: start the panel and a notification server (dunst),
+# wait for the panel's StatusNotifierWatcher and for dunst to own
+# org.freedesktop.Notifications.
 session_script="$work/session.sh"
 cat >"$session_script" <<'SESSION'
 #!/usr/bin/env bash
 set -euo pipefail
 xfce4-panel --disable-wm-check >"$TAPEDECK_TEST_OUTPUT/xfce4-panel.log" 2>&1 &
 panel=$!
-trap 'kill $panel 2>/dev/null || true' EXIT
-watcher() {
+dunst >>"$TAPEDECK_TEST_OUTPUT/dunst.log" 2>&1 &
+notifier=$!
+trap 'kill $panel $notifier 2>/dev/null || true' EXIT
+owned() {
   dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
-    org.freedesktop.DBus.NameHasOwner string:org.kde.StatusNotifierWatcher 2>/dev/null | grep -q 'boolean true'
+    org.freedesktop.DBus.NameHasOwner string:"$1" 2>/dev/null | grep -q 'boolean true'
 }
-for _ in $(seq 300); do watcher && break; sleep 0.1; done
-watcher || { echo "test-gui: FAIL: xfce4-panel registered no StatusNotifierWatcher (see xfce4-panel.log)" >&2; exit 1; }
+for _ in $(seq 300); do owned org.kde.StatusNotifierWatcher && owned org.freedesktop.Notifications && break; sleep 0.1; done
+owned org.kde.StatusNotifierWatcher || { echo "test-gui: FAIL: xfce4-panel registered no StatusNotifierWatcher (see xfce4-panel.log)" >&2; exit 1; }
+owned org.freedesktop.Notifications || { echo "test-gui: FAIL: dunst did not take org.freedesktop.Notifications (see dunst.log)" >&2; exit 1; }
 "$@"
 SESSION
 chmod +x "$session_script"
 
-echo "test-gui: 1/4 end to end: an editor's grant request, the dialog, Allow once"
+part "1/4 end to end: a component's own access and an editor's grant request, the dialog, the notification"
 (cd "$(dirname "$0")/.." && go test -c -o "$build/desktop.test" ./app/desktop)
 TAPEDECK_GUI_E2E=1 dbus-run-session -- "$session_script" "$build/desktop.test" 2>&1 | tee "$out/e2e.log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || fail "end to end (see $out/e2e.log)"
@@ -111,7 +137,7 @@ if [ ! -x "$build/tapedeck" ]; then
   fail "$build/tapedeck is missing: run 'make build' first"
 fi
 
-echo "test-gui: 2/4 the tray item registers, its menu reads over DBus, a second launch hands over"
+part "2/4 the tray item registers, its menu reads over DBus, a second launch hands over"
 tray_check="$work/tray.sh"
 cat >"$tray_check" <<'TRAY'
 #!/usr/bin/env bash
@@ -150,7 +176,7 @@ TRAY
 chmod +x "$tray_check"
 TAPEDECK_BIN="$build/tapedeck" dbus-run-session -- "$session_script" "$tray_check" || fail "tray (see $out/tray-app.log)"
 
-echo "test-gui: 3/4 no session bus: the window opens, Quit exits 0"
+part "3/4 no session bus: the window opens, Quit exits 0"
 rm -rf "$HOME/.local/share/tapedeck" # a fresh owner
 env -u DBUS_SESSION_BUS_ADDRESS "$build/tapedeck" >"$out/nobus-app.log" 2>&1 &
 app=$!
@@ -167,14 +193,17 @@ done
 sleep 1 # let it paint for the screenshot (the result does not depend on it)
 import -window root "$out/nobus-window.png"
 # Keyboard to the Quit button: Tab moves focus through Components…, Activity…, Quit.
-xdotool windowfocus --sync "$win" key --window "$win" Tab Tab Tab space
+# The keys go to the focused window rather than --window, which would send a
+# key's release as a synthetic event (ignored by the server: the key stays held)
+# once the window it was aimed at has gone.
+xdotool windowfocus --sync "$win" key Tab Tab Tab space
 if ! timeout 60 tail --pid=$app -f /dev/null; then
   fail "the app did not quit from its window"
 fi
 wait $app && status=0 || status=$?
 [ "$status" -eq 0 ] || fail "the app exited $status after Quit (see $out/nobus-app.log)"
 
-echo "test-gui: 4/4 the app and tapedeck mcp: take-over from a headless owner, then a grant answered in the dialog"
+part "4/4 the app and tapedeck mcp: take-over from a headless owner, then a grant answered in the dialog"
 (cd "$(dirname "$0")/.." && go build -o "$build/appe2e" ./app/desktop/internal/appe2e)
 mkdir -p "$work/appe2e-data"
 TAPEDECK_DATA_DIR="$work/appe2e-data" timeout 300 dbus-run-session -- "$session_script" \
@@ -184,4 +213,5 @@ status=${PIPESTATUS[0]}
 cp "$work/appe2e-data/owner.log" "$out/appe2e-owner.log" 2>/dev/null || true
 [ "$status" -eq 0 ] || fail "the app and tapedeck mcp (see $out/appe2e.log, appe2e-app.log, appe2e-owner.log)"
 grep -q '^PASS: app and tapedeck mcp' "$out/appe2e.log" || fail "the app and tapedeck mcp did not report success"
+part "done"
 echo "test-gui: PASS (screenshots in $out)"

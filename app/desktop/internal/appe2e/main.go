@@ -129,8 +129,11 @@ func (s *scenario) run(ctx context.Context) error {
 	}
 	// Nothing has focus in a fresh window, so Shift+Tab focuses the last
 	// button (Deny) and a second one the button before it, Allow once,
-	// whether or not the Always buttons are offered.
-	if err := run("xdotool", "windowfocus", "--sync", win, "key", "--window", win, "shift+Tab", "shift+Tab", "space"); err != nil {
+	// whether or not the Always buttons are offered. The keys go to the
+	// focused window, not --window: xdotool would send the space's release
+	// as a synthetic event once the answer hides the window, and the X
+	// server would keep the key held down, auto-repeating.
+	if err := run("xdotool", "windowfocus", "--sync", win, "key", "shift+Tab", "shift+Tab", "space"); err != nil {
 		return err
 	}
 	select {
