@@ -9,9 +9,10 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime"
+	"strings"
 
 	"tapedeck.dev/tapedeck/app/desktop"
+	"tapedeck.dev/tapedeck/app/display"
 	"tapedeck.dev/tapedeck/app/handover"
 	"tapedeck.dev/tapedeck/app/ui"
 	"tapedeck.dev/tapedeck/internal/appowner"
@@ -23,8 +24,8 @@ import (
 // runApp starts the desktop app as the owner of the data dir; with no
 // display it says so and runs the headless server instead.
 func runApp(ctx context.Context) int {
-	if !hasDisplay() {
-		fmt.Fprintln(os.Stderr, "tapedeck: no display ($DISPLAY and $WAYLAND_DISPLAY are empty): running the headless server instead (tapedeck serve)")
+	if err := display.Check(ctx); err != nil {
+		fmt.Fprintf(os.Stderr, "tapedeck: no display to show windows on (%s): running the headless server instead (tapedeck serve)\n", strings.ReplaceAll(err.Error(), "\n", "; "))
 		return cli.Run(ctx, &cli.Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}, []string{"serve"})
 	}
 	if err := startApp(ctx); err != nil {
@@ -71,6 +72,8 @@ func startApp(ctx context.Context) error {
 		HandoverSocket: sock,
 		Version:        cli.Version,
 		Logger:         logger,
+		// The question window denies when the Host would: config's prompt-timeout.
+		QuestionTimeout: a.Settings.PromptTimeout,
 	}
 	// The Connect editors window lists the editors either way; from a binary
 	// in a temporary folder (as under `go run`) it cannot connect them, and
@@ -82,13 +85,4 @@ func startApp(ctx context.Context) error {
 	}
 	deps.Editors = clients.New(clients.Options{Binary: exe})
 	return desktop.Run(ctx, deps)
-}
-
-// hasDisplay reports whether a desktop session can show windows. macOS and
-// Windows always can; elsewhere it takes X11 or Wayland.
-func hasDisplay() bool {
-	if runtime.GOOS == "darwin" || runtime.GOOS == "windows" {
-		return true
-	}
-	return os.Getenv("DISPLAY") != "" || os.Getenv("WAYLAND_DISPLAY") != ""
 }

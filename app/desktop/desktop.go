@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
@@ -56,6 +57,10 @@ type Deps struct {
 	// Editors connects editors to Tapedeck (a *clients.Manager); nil hides
 	// "Connect editors…".
 	Editors ui.Editors
+	// QuestionTimeout is how long a question waits for the person before
+	// it is denied (config's prompt-timeout); 0 means
+	// ui.DefaultQuestionTimeout.
+	QuestionTimeout time.Duration
 	// Version is shown in About.
 	Version string
 	// Logger gets what goes wrong in the background; nil means slog's default.
@@ -90,7 +95,7 @@ func Run(ctx context.Context, deps Deps) (err error) {
 		defer srv.Close()
 	}
 
-	d.prompter = ui.NewPrompter(a, ui.PrompterOptions{Waiting: d.notifyIfHidden})
+	d.prompter = ui.NewPrompter(a, ui.PrompterOptions{Waiting: d.notifyIfHidden, Timeout: deps.QuestionTimeout})
 	deps.Host.SetPrompter(d.prompter)
 	defer deps.Host.SetPrompter(nil)
 
