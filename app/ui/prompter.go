@@ -17,7 +17,8 @@ import (
 const (
 	DefaultQuestionTimeout = 60 * time.Second
 	// DefaultKeyDelay keeps a question's buttons inert for a moment after it
-	// appears, so a key or click meant for another window cannot answer it.
+	// appears, and after each key typed meanwhile, so a key or click meant
+	// for another window cannot answer it.
 	DefaultKeyDelay = 800 * time.Millisecond
 )
 
@@ -26,7 +27,8 @@ type PrompterOptions struct {
 	// Timeout is how long a shown question waits before it is denied; 0
 	// means DefaultQuestionTimeout. A request's own Deadline, if sooner, wins.
 	Timeout time.Duration
-	// KeyDelay is how long the buttons stay inert; 0 means DefaultKeyDelay.
+	// KeyDelay is how long the buttons stay inert after the question shows
+	// or a key is typed; 0 means DefaultKeyDelay.
 	KeyDelay time.Duration
 	// Clock is the time source; nil means the real clock.
 	Clock Clock
@@ -55,7 +57,8 @@ type question struct {
 	answer   chan sandbox.Answer // buffered: settling never blocks
 	deadline time.Time
 	armed    bool          // the buttons take effect
-	stops    []func() bool // the timers to cancel when it is settled
+	armStop  func() bool   // cancels the timer that arms the buttons
+	stops    []func() bool // the other timers to cancel when it is settled
 }
 
 // NewPrompter makes the question window (hidden until a question comes).
@@ -75,12 +78,38 @@ func NewPrompter(a fyne.App, opts PrompterOptions) *Prompter {
 	p.win.SetContent(p.view.content)
 	p.win.Resize(fyne.NewSize(600, 440))
 	p.win.SetCloseIntercept(func() { p.press(sandbox.Deny) })
+	// Keys typed before the buttons arm are someone's typing meant for
+	// another window: each one starts the key delay over, so the buttons
+	// arm only once the keyboard has been quiet for KeyDelay (a held key's
+	// repeats keep them inert too).
+	p.win.Canvas().SetOnTypedRune(func(rune) { p.keyInFlight() })
 	p.win.Canvas().SetOnTypedKey(func(k *fyne.KeyEvent) {
+		p.keyInFlight()
 		if k.Name == fyne.KeyEscape {
 			p.press(sandbox.Deny)
 		}
 	})
 	return p
+}
+
+// keyInFlight starts the key delay of the question on screen over, if its
+// buttons have not armed yet.
+func (p *Prompter) keyInFlight() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.queue) == 0 || p.queue[0].armed {
+		return
+	}
+	p.scheduleArmLocked(p.queue[0])
+}
+
+// scheduleArmLocked arms q's buttons KeyDelay from now, instead of when
+// they were to arm.
+func (p *Prompter) scheduleArmLocked(q *question) {
+	if q.armStop != nil {
+		q.armStop()
+	}
+	q.armStop = p.opts.Clock.AfterFunc(p.opts.KeyDelay, func() { p.arm(q) })
 }
 
 // Ask shows req (after the questions before it) and waits for the person,
@@ -132,7 +161,7 @@ func (p *Prompter) showLocked() {
 		q.deadline = q.req.Deadline
 	}
 	q.armed = false
-	q.stops = append(q.stops, p.opts.Clock.AfterFunc(p.opts.KeyDelay, func() { p.arm(q) }))
+	p.scheduleArmLocked(q)
 	p.scheduleTickLocked(q, now)
 	text, left, waiting := describe(q.req), q.deadline.Sub(now), len(p.queue)-1
 	fyne.Do(func() {
@@ -206,6 +235,9 @@ func (p *Prompter) settleLocked(q *question, a *sandbox.Answer) {
 		return
 	}
 	p.queue = slices.Delete(p.queue, i, i+1)
+	if q.armStop != nil {
+		q.armStop()
+	}
 	for _, stop := range q.stops {
 		stop()
 	}

@@ -129,6 +129,36 @@ func TestPrompterKeyDelayGuard(t *testing.T) {
 	}
 }
 
+// TestPrompterTypingHoldsTheGuard: someone typing into another window when
+// the question takes the focus keeps its buttons inert, however long they
+// type (a held key's repeats too), until the keyboard is quiet for the key
+// delay.
+func TestPrompterTypingHoldsTheGuard(t *testing.T) {
+	p, clock := newTestPrompter(t)
+	res := ask(context.Background(), p, networkRequest("weather"))
+	canvas := p.win.Canvas()
+	for range 5 {
+		clock.Advance(900 * time.Millisecond)
+		canvas.OnTypedRune()('x')
+		canvas.OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyTab})
+	}
+	clock.Advance(900 * time.Millisecond)
+	canvas.OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape}) // held Escape: typing too
+	clock.Advance(999 * time.Millisecond)
+	p.press(sandbox.AllowOnce)
+	if !pending(res) || !p.view.allowOnce.Disabled() {
+		t.Fatal("the buttons armed while keys kept coming")
+	}
+	clock.Advance(time.Millisecond) // a quiet key delay after the last key
+	if p.view.allowOnce.Disabled() {
+		t.Fatal("Allow once still inert after a quiet key delay")
+	}
+	canvas.OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	if r := <-res; r.answer != sandbox.Deny {
+		t.Errorf("Ask = %v; want deny from Escape once armed", r.answer)
+	}
+}
+
 func TestPrompterCountdown(t *testing.T) {
 	tests := []struct {
 		name     string
