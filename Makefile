@@ -63,7 +63,7 @@ $(BUILD)/tapedeck.exe: $(GO_SOURCES) | deps-windows
 	$(WINDOWS_CGO) $(GO) build -o $@ .
 
 ## test-windows: the Windows-only code's tests (named pipe, local socket, control socket, relay,
-## owner lock) cross-compiled and run as Windows programs under Wine (installed if missing);
+## MCP server and hand-over, owner lock) cross-compiled and run as Windows programs under Wine;
 ## seconds warm. What Wine cannot check is skipped there with the reason (scripts/test-windows.sh).
 test-windows: | deps-windows
 	GO=$(GO) scripts/test-windows.sh $(BUILD)

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # test-windows.sh runs the Windows-only code's tests for real, as Windows
 # programs under Wine: the named pipe (mcpbridge/winpipe), the local socket
-# on it (internal/localsock), the control socket and the relay over it, and
-# the owner lock's LockFileEx. Each package's tests are cross-compiled
+# on it (internal/localsock), the control socket, the relay and the MCP
+# server over it (mcpbridge: sessions, hand-over between processes), and the
+# owner lock's LockFileEx. Each package's tests are cross-compiled
 # (CGO_ENABLED=0 GOOS=windows) and run by wine64 in a prefix of our own,
 # build/wine/prefix, with a timeout; any failing package fails the script.
 #
@@ -13,7 +14,8 @@
 #   - bcryptprimitives.dll (ProcessPrng), without which no Go 1.22+ program
 #     starts: scripts/wine/bcryptprimitives.c, built with MinGW-w64;
 #   - FileDispositionInformationEx, which Go's os.RemoveAll uses: tests make
-#     their folders with wintest.TempDir.
+#     their folders with wintest.TempDir, and the tests that load components
+#     into a real store (whose clean-up is os.RemoveAll) skip under Wine.
 #
 # Usage (from the Makefile): scripts/test-windows.sh BUILD_DIR
 set -euo pipefail
@@ -30,7 +32,7 @@ wine=$(command -v wine64 || true)
 wineserver=$(command -v wineserver || true)
 [ -n "$wineserver" ] || wineserver=/usr/lib/wine/wineserver
 
-pkgs=(./mcpbridge/winpipe ./internal/localsock ./internal/control ./mcpbridge/relay ./internal/ownerlock ./internal/wintest)
+pkgs=(./mcpbridge/winpipe ./internal/localsock ./internal/control ./mcpbridge/relay ./internal/ownerlock ./mcpbridge ./internal/wintest)
 
 export WINEPREFIX="$out/prefix" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
 export TAPEDECK_TEST_UNDER_WINE=1
@@ -63,8 +65,11 @@ for p in "${pkgs[@]}"; do
     grep -E '^\s*(--- FAIL|panic|fatal error|\S+_test\.go:[0-9]+:)' "$log" | head -30 || true
     failed+=("$p")
   fi
-  # A skip's reason is logged on the line before its --- SKIP line.
-  grep -h -B1 -E '^\s*--- SKIP' "$log" | grep -v '^--$' | sed 's/^/      /' || true
+  # What skipped, and why: a skip's reason is the log line before its
+  # --- SKIP line, or (for subtests, reported after their parent) names Wine.
+  grep -E '^\s*--- SKIP' "$log" | sed -E 's/^\s*--- SKIP: /      skip  /' || true
+  { grep -h -B1 -E '^\s*--- SKIP' "$log" | grep -E '_test\.go:[0-9]+: '; grep -E '_test\.go:[0-9]+: .*Wine' "$log"; } |
+    sed -E 's/^\s+/        /' | sort -u || true
 done
 "$wineserver" -k 2>/dev/null || true
 
