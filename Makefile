@@ -20,7 +20,7 @@ GUI_PKGS   := ./app/... .
 GO_SOURCES := $(shell find . -name '*.go' -not -path './build/*' 2>/dev/null) go.mod go.sum
 
 .PHONY: all run build build-nogui deps deps-test deps-windows testdata test test-go test-race test-gui \
-        test-editor-clis test-mcp-clients warm-cache vet fmtcheck nocgo cross-windows bench fuzz clean
+        test-editor-clis test-mcp-clients warm-cache vet fmtcheck nocgo cross-windows test-windows bench fuzz clean
 
 all: build
 
@@ -62,6 +62,12 @@ $(BUILD)/tapedeck.exe: $(GO_SOURCES) | deps-windows
 	$(WINDOWS_CGO) $(GO) vet $(GUI_PKGS)
 	$(WINDOWS_CGO) $(GO) build -o $@ .
 
+## test-windows: the Windows-only code's tests (named pipe, local socket, control socket, relay,
+## MCP server and hand-over, owner lock) cross-compiled and run as Windows programs under Wine;
+## seconds warm. What Wine cannot check is skipped there with the reason (scripts/test-windows.sh).
+test-windows: | deps-windows
+	GO=$(GO) scripts/test-windows.sh $(BUILD)
+
 ## run: start Tapedeck: the tray app on a desktop, the headless server elsewhere.
 run: build
 	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then exec $(BIN); \
@@ -72,7 +78,7 @@ testdata: deps-test
 	scripts/build-components.sh $(TAPEDECK_TEST_COMPONENTS)
 
 ## test: everything CI runs.
-test: fmtcheck vet nocgo testdata test-race test-gui test-editor-clis test-mcp-clients cross-windows
+test: fmtcheck vet nocgo testdata test-race test-gui test-editor-clis test-mcp-clients cross-windows test-windows
 
 ## test-mcp-clients: the MCP Inspector CLI, the TypeScript SDK clients (1.x and v2) and the conformance suite
 ## (pinned, from npm) against a headless Tapedeck.

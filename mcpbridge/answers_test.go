@@ -4,10 +4,11 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"net"
 	"strings"
 	"testing"
 	"time"
+
+	"tapedeck.dev/tapedeck/internal/localsock"
 )
 
 func TestAnswersCountsRequestsUntilAnswered(t *testing.T) {
@@ -51,7 +52,7 @@ func TestDrainWaitsForAnswersToBeWritten(t *testing.T) {
 	fb.addComponent(echoComponent("echo"))
 	srv := newServer(t, fb, Options{})
 	path := serveSocket(t, srv)
-	conn, err := net.Dial("unix", path)
+	conn, err := localsock.Dial(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}

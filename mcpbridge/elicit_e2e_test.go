@@ -29,6 +29,7 @@ const secretText = "only with a yes"
 
 func newAskingRig(t *testing.T, promptTimeout time.Duration) *askingRig {
 	t.Helper()
+	skipStoreUnderWine(t)
 	ctx := context.Background()
 	host, err := sandbox.New(ctx, sandbox.Options{Dir: t.TempDir(), CacheDir: testcomponents.CacheDir(t),
 		Prompter: ElicitationPrompter{}, PromptTimeout: promptTimeout})

@@ -8,12 +8,15 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"tapedeck.dev/tapedeck/internal/wintest"
 )
 
 // serveHTTP runs srv's HTTP endpoint on a loopback port and returns its
@@ -208,7 +211,11 @@ func TestHTTPHandlerNeedsToken(t *testing.T) {
 }
 
 func TestTokenFile(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "config")
+	dir := filepath.Join(wintest.TempDir(t), "config")
+	// File modes are unix's: on Windows os.Chmod sets only the read-only
+	// bit, and the token is kept from other users by its folder's ACL
+	// (%APPDATA% is the user's), which this test does not check.
+	unix := runtime.GOOS != "windows"
 	first, err := LoadOrCreateToken(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -221,7 +228,7 @@ func TestTokenFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fi.Mode().Perm() != 0o600 {
+	if unix && fi.Mode().Perm() != 0o600 {
 		t.Errorf("token file mode %04o, want 0600", fi.Mode().Perm())
 	}
 	again, err := LoadOrCreateToken(dir)
@@ -234,7 +241,7 @@ func TestTokenFile(t *testing.T) {
 	if _, err := LoadOrCreateToken(dir); err != nil {
 		t.Fatal(err)
 	}
-	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+	if fi, _ := os.Stat(path); unix && fi.Mode().Perm() != 0o600 {
 		t.Errorf("a loosened token file stayed %04o", fi.Mode().Perm())
 	}
 	rotated, err := RotateToken(dir)

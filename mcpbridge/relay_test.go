@@ -18,6 +18,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"tapedeck.dev/tapedeck/internal/localsock"
 	"tapedeck.dev/tapedeck/internal/ownerlock"
 	"tapedeck.dev/tapedeck/mcpbridge/relay"
 	"tapedeck.dev/tapedeck/sandbox"
@@ -71,7 +72,7 @@ func startsHeadless(t *testing.T, dir string, starts *atomic.Int32) func(context
 
 func TestRelayStartsExactlyOneOwner(t *testing.T) {
 	dir := shortTempDir(t)
-	opts := relay.Options{Socket: filepath.Join(dir, "mcp.sock"), StartOwner: startsHeadless(t, dir, nil)}
+	opts := relay.Options{Socket: testSocket(dir), StartOwner: startsHeadless(t, dir, nil)}
 	// Two editors start at the same moment with no owner running.
 	sessions := make([]*mcp.ClientSession, 2)
 	var wg sync.WaitGroup
@@ -103,7 +104,7 @@ func TestRelayFollowsNewOwner(t *testing.T) {
 	for _, p := range protocols {
 		t.Run(p.name, func(t *testing.T) {
 			dir := shortTempDir(t)
-			socket := filepath.Join(dir, "mcp.sock")
+			socket := testSocket(dir)
 			first := ownDir(t, dir, false)
 			cs := relaySession(t, relay.Options{Socket: socket}, p.version)
 			if got := callText(t, cs, "echo", map[string]any{"message": "first"}); got != "first" {
@@ -126,7 +127,7 @@ func TestRelayFollowsNewOwner(t *testing.T) {
 
 func TestRelayNoOwner(t *testing.T) {
 	dir := shortTempDir(t)
-	err := relay.Run(t.Context(), strings.NewReader(""), io.Discard, relay.Options{Socket: filepath.Join(dir, "mcp.sock"), Wait: 1})
+	err := relay.Run(t.Context(), strings.NewReader(""), io.Discard, relay.Options{Socket: testSocket(dir), Wait: 1})
 	if err == nil || !strings.Contains(err.Error(), "no Tapedeck owner answers") {
 		t.Errorf("relay with no owner and no way to start one: %v", err)
 	}
@@ -134,7 +135,7 @@ func TestRelayNoOwner(t *testing.T) {
 
 func TestHandover(t *testing.T) {
 	dir := shortTempDir(t)
-	socket := filepath.Join(dir, "mcp.sock")
+	socket := testSocket(dir)
 	old := ownDir(t, dir, true) // the headless owner
 
 	cs := relaySession(t, relay.Options{Socket: socket}, "2025-11-25")
@@ -257,7 +258,7 @@ func ownDir(t *testing.T, dir string, handover bool) *testOwner {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o, err := serveOwned(lock, filepath.Join(dir, "mcp.sock"), handover)
+	o, err := serveOwned(lock, testSocket(dir), handover)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,7 +272,7 @@ func ownDir(t *testing.T, dir string, handover bool) *testOwner {
 func runTaker(dir string) int {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	socket := filepath.Join(dir, "mcp.sock")
+	socket := testSocket(dir)
 	var lock *ownerlock.Lock
 	var owner *testOwner
 	in := bufio.NewScanner(os.Stdin)
@@ -355,8 +356,7 @@ type dialWatch struct{ failed chan struct{} }
 func newDialWatch() *dialWatch { return &dialWatch{failed: make(chan struct{}, 1)} }
 
 func (d *dialWatch) dial(ctx context.Context, socket string) (net.Conn, error) {
-	var dialer net.Dialer
-	conn, err := dialer.DialContext(ctx, "unix", socket)
+	conn, err := localsock.Dial(ctx, socket)
 	if err != nil {
 		select {
 		case d.failed <- struct{}{}:
@@ -418,7 +418,7 @@ func beginTakeOver(t *testing.T, dir string, startOwner func() error) *takeOverS
 	old := ownDir(t, dir, true)
 	dials := newDialWatch()
 	sc.cs = relaySession(t, relay.Options{
-		Socket: filepath.Join(dir, "mcp.sock"), DataDir: dir, Dial: dials.dial, Wait: time.Hour,
+		Socket: testSocket(dir), DataDir: dir, Dial: dials.dial, Wait: time.Hour,
 		StartOwner: func(context.Context) error {
 			sc.starts <- struct{}{}
 			if startOwner == nil {
@@ -472,7 +472,7 @@ func TestRelayStartsOwnerWhenTakerDies(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		o, err := serveOwned(lock, filepath.Join(dir, "mcp.sock"), false)
+		o, err := serveOwned(lock, testSocket(dir), false)
 		if err == nil {
 			started <- o
 		}
@@ -495,7 +495,7 @@ func TestRelayStartsOwnerAfterCrash(t *testing.T) {
 	dir := shortTempDir(t)
 	var starts atomic.Int32
 	cs := relaySession(t, relay.Options{
-		Socket: filepath.Join(dir, "mcp.sock"), DataDir: dir, Wait: time.Hour,
+		Socket: testSocket(dir), DataDir: dir, Wait: time.Hour,
 		StartOwner: startsHeadless(t, dir, &starts),
 	}, "")
 	if err := cs.Ping(t.Context(), nil); err != nil {

@@ -8,11 +8,11 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
-	"net"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -22,6 +22,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"tapedeck.dev/tapedeck/internal/localsock"
 	"tapedeck.dev/tapedeck/internal/ownerlock"
 	"tapedeck.dev/tapedeck/internal/testcomponents"
 	"tapedeck.dev/tapedeck/sandbox"
@@ -85,7 +86,7 @@ func runOwner(dir string) int {
 		}
 		stop()
 	}()
-	ln, err := ListenSocket(filepath.Join(dir, "mcp.sock"), lock)
+	ln, err := ListenSocket(testSocket(dir), lock)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -105,7 +106,7 @@ func runOwner(dir string) int {
 
 // runSocketClient tries one MCP session on socket.
 func runSocketClient(socket string) int {
-	conn, err := net.Dial("unix", socket)
+	conn, err := localsock.Dial(context.Background(), socket)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "dial:", err)
 		return exitRefused
@@ -129,7 +130,7 @@ func runSocketClient(socket string) int {
 // socketSession connects a go-sdk client to the unix socket at path.
 func socketSession(t testing.TB, path string) *mcp.ClientSession {
 	t.Helper()
-	conn, err := net.Dial("unix", path)
+	conn, err := localsock.Dial(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +152,7 @@ func serveSocket(t testing.TB, srv *Server) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { lock.Close() })
-	path := filepath.Join(dir, "mcp.sock")
+	path := testSocket(dir)
 	ln, err := ListenSocket(path, lock)
 	if err != nil {
 		t.Fatal(err)
@@ -214,12 +215,16 @@ func TestSocket(t *testing.T) {
 	srv := newServer(t, fb, Options{})
 	path := serveSocket(t, srv)
 
-	fi, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if perm := fi.Mode().Perm(); perm != 0o600 {
-		t.Errorf("socket mode %04o, want 0600", perm)
+	// A unix socket is 0600; a Windows pipe has a DACL instead, which
+	// winpipe's tests read back.
+	if runtime.GOOS != "windows" {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if perm := fi.Mode().Perm(); perm != 0o600 {
+			t.Errorf("socket mode %04o, want 0600", perm)
+		}
 	}
 	a, b := socketSession(t, path), socketSession(t, path)
 	if got := callText(t, a, "echo", map[string]any{"message": "a"}); got != "a" {
@@ -235,6 +240,9 @@ func TestSocket(t *testing.T) {
 }
 
 func TestSocketRefusesOtherUser(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("runs a client as another uid with setpriv, a unix tool; a second Windows account is needed for the pipe's equivalent")
+	}
 	if os.Getuid() != 0 {
 		t.Skip("needs root to run a client as another user (CI runs as root)")
 	}
@@ -330,7 +338,7 @@ func TestCrashedClientMidCall(t *testing.T) {
 	srv := newServer(t, fb, Options{})
 	path := serveSocket(t, srv)
 
-	conn, err := net.Dial("unix", path)
+	conn, err := localsock.Dial(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -460,7 +468,7 @@ func stopOwner(t *testing.T, dir string) {
 		return
 	}
 	if p, err := os.FindProcess(owner.PID); err == nil {
-		p.Signal(syscall.SIGTERM)
+		stopProcess(p)
 	}
 }
 

@@ -11,8 +11,9 @@ want_build=(gcc pkg-config libgl1-mesa-dev xorg-dev)
 want_test=(clang lld wasi-libc libclang-rt-dev-wasm32 rustc libstd-rust-dev-wasm32
   xvfb xauth dbus dbus-x11 gnome-keyring libsecret-tools
   xfce4-panel dunst xdotool x11-utils imagemagick util-linux)
-# The MinGW-w64 cross compiler `make cross-windows` builds the desktop app for Windows with.
-want_windows=(gcc-mingw-w64-x86-64)
+# The MinGW-w64 cross compiler `make cross-windows` builds the desktop app for Windows with,
+# and Wine, which `make test-windows` runs the Windows-only code's tests in (~105 MB, Wine 8.0).
+want_windows=(gcc-mingw-w64-x86-64 wine64)
 
 groups=("$@")
 [ ${#groups[@]} -gt 0 ] || groups=(build test)

@@ -10,13 +10,16 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
 
+	"tapedeck.dev/tapedeck/internal/localsock"
 	"tapedeck.dev/tapedeck/internal/owner"
 	"tapedeck.dev/tapedeck/internal/ownerlock"
 	"tapedeck.dev/tapedeck/internal/paths"
+	"tapedeck.dev/tapedeck/internal/wintest"
 	"tapedeck.dev/tapedeck/sandbox"
 )
 
@@ -88,18 +91,23 @@ func serve(t *testing.T) (string, *owner.Owner) {
 		t.Fatal(err)
 	}
 	path := SocketPath(paths.SocketPath(dirs))
-	// A socket file left by a dead owner is replaced.
-	stale, err := net.Listen("unix", path)
-	if err != nil {
-		t.Fatal(err)
+	// On unix, a socket file left by a dead owner is replaced, and the new
+	// one is 0600. (A Windows pipe vanishes with its process and has a
+	// DACL instead: winpipe's tests check it.)
+	unix := runtime.GOOS != "windows"
+	if unix {
+		stale, err := net.Listen("unix", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stale.(*net.UnixListener).SetUnlinkOnClose(false)
+		stale.Close()
 	}
-	stale.(*net.UnixListener).SetUnlinkOnClose(false)
-	stale.Close()
 	ln, err := Listen(path, lock)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+	if fi, err := os.Stat(path); unix && (err != nil || fi.Mode().Perm() != 0o600) {
 		t.Errorf("control socket mode: %v %v, want 0600", fi.Mode().Perm(), err)
 	}
 	var wg sync.WaitGroup
@@ -157,7 +165,7 @@ func TestRequests(t *testing.T) {
 // the connection goes on serving.
 func TestBadLine(t *testing.T) {
 	path, _ := serve(t)
-	conn, err := net.Dial("unix", path)
+	conn, err := localsock.Dial(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +230,7 @@ func TestServeRefusesUnknownPeer(t *testing.T) {
 }
 
 func TestListenRefusesNonSocket(t *testing.T) {
-	dir := t.TempDir()
+	dir := wintest.TempDir(t)
 	path := filepath.Join(dir, "x.ctl")
 	if err := os.WriteFile(path, []byte("precious"), 0o600); err != nil {
 		t.Fatal(err)

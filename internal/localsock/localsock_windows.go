@@ -12,10 +12,9 @@ import (
 	"tapedeck.dev/tapedeck/mcpbridge/winpipe"
 )
 
-// This file cannot run on the Linux machines that test Tapedeck: CI
-// cross-compiles and vets it (`make nocgo`, `make vet`); the pipe itself is
-// winpipe's, whose name and security-descriptor rules are tested on every
-// system.
+// No Windows machine tests this file: `make test-windows` runs its tests
+// as Windows programs under Wine (scripts/test-windows.sh); the pipe
+// itself is winpipe's.
 
 // listen creates the named pipe path (paths.SocketPath gives
 // \\.\pipe\tapedeck-<user>-<hash>), which only this user may open.

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"tapedeck.dev/tapedeck/internal/wintest"
 )
 
 // helperDirEnv makes the test binary act as a second process that competes
@@ -121,7 +123,7 @@ func (c *contender) release(t *testing.T) {
 }
 
 func TestAcquireInProcess(t *testing.T) {
-	dir := t.TempDir()
+	dir := wintest.TempDir(t)
 	l, err := Acquire(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -155,20 +157,20 @@ func TestAcquireInProcess(t *testing.T) {
 }
 
 func TestReadOwnerNoFile(t *testing.T) {
-	if _, ok, err := ReadOwner(t.TempDir()); ok || err != nil {
+	if _, ok, err := ReadOwner(wintest.TempDir(t)); ok || err != nil {
 		t.Fatalf("ReadOwner of a fresh folder = %v, %v; want no owner, no error", ok, err)
 	}
 }
 
 func TestAcquireMissingDir(t *testing.T) {
-	_, err := Acquire(t.TempDir() + "/missing")
+	_, err := Acquire(wintest.TempDir(t) + "/missing")
 	if err == nil || errors.Is(err, ErrHeld) {
 		t.Fatalf("Acquire in a missing folder = %v, want a file error", err)
 	}
 }
 
 func TestHeldByAnotherProcess(t *testing.T) {
-	dir := t.TempDir()
+	dir := wintest.TempDir(t)
 	other := startContender(t, dir)
 	if got := other.goAndReport(t); got != "acquired" {
 		t.Fatalf("contender: %s", got)
@@ -193,7 +195,7 @@ func TestHeldByAnotherProcess(t *testing.T) {
 }
 
 func TestReleasedWhenOwnerDies(t *testing.T) {
-	dir := t.TempDir()
+	dir := wintest.TempDir(t)
 	other := startContender(t, dir)
 	if got := other.goAndReport(t); got != "acquired" {
 		t.Fatalf("contender: %s", got)
@@ -220,7 +222,7 @@ func TestRaceHasOneWinner(t *testing.T) {
 	}
 	for round := range rounds {
 		t.Run(fmt.Sprintf("round%d", round), func(t *testing.T) {
-			dir := t.TempDir()
+			dir := wintest.TempDir(t)
 			cs := make([]*contender, contenders)
 			for i := range cs {
 				cs[i] = startContender(t, dir)
@@ -251,7 +253,7 @@ func TestRaceHasOneWinner(t *testing.T) {
 }
 
 func TestHandingOver(t *testing.T) {
-	dir := t.TempDir()
+	dir := wintest.TempDir(t)
 	l, err := Acquire(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -289,7 +291,7 @@ func TestHandingOver(t *testing.T) {
 // A reader may catch a record written over a longer one before the file
 // is cut to length: the first record counts.
 func TestReadOwnerIgnoresOldTail(t *testing.T) {
-	dir := t.TempDir()
+	dir := wintest.TempDir(t)
 	content := `{"pid":7,"started":"2026-01-02T03:04:05Z"}` + "\n" + `:"2026-01-02T03:04:05Z","next":{"pid":9}}` + "\n"
 	if err := os.WriteFile(filepath.Join(dir, FileName), []byte(content), 0o600); err != nil {
 		t.Fatal(err)

@@ -18,6 +18,18 @@ import (
 	"tapedeck.dev/tapedeck/internal/ownerlock"
 )
 
+// envIdle makes the test binary a process that runs until its stdin
+// closes (see TestMain).
+const envIdle = "RELAY_TEST_IDLE"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(envIdle) != "" {
+		io.Copy(io.Discard, os.Stdin)
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
 // fakeOwner accepts one connection on its listener and answers each
 // request with {"id": id, "result": {"owner": name}}, recording the
 // methods it saw, until the connection ends or stop is called. Requests
@@ -31,7 +43,7 @@ type fakeOwner struct {
 
 func startFakeOwner(t *testing.T, socket, name string) *fakeOwner {
 	t.Helper()
-	ln, err := net.Listen("unix", socket)
+	ln, err := listenTest(socket)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +133,7 @@ func TestRelayReplaysHandshake(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer os.RemoveAll(dir)
-	socket := filepath.Join(dir, "s")
+	socket := testSocket(dir)
 	first := startFakeOwner(t, socket, "first")
 
 	inR, inW := io.Pipe()
@@ -175,7 +187,7 @@ func TestRelayAnswersRequestsLostWithOwner(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer os.RemoveAll(dir)
-	socket := filepath.Join(dir, "s")
+	socket := testSocket(dir)
 	first := startFakeOwner(t, socket, "first")
 
 	inR, inW := io.Pipe()
@@ -259,8 +271,23 @@ func TestRelayWaitsForComingOwner(t *testing.T) {
 		t.Fatal(err)
 	}
 	exited := gone.Process.Pid
-	// The test's parent (go test, or a shell) outlives it.
-	runs := os.Getppid()
+	// A process that runs until the test ends. (Not this test's parent:
+	// under Wine a Windows program's parent is a Linux process, which
+	// OpenProcess cannot see.)
+	idle := exec.Command(os.Args[0], "-test.run=^$")
+	idle.Env = append(os.Environ(), envIdle+"=1")
+	stdin, err := idle.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := idle.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		stdin.Close()
+		idle.Wait()
+	})
+	runs := idle.Process.Pid
 	tests := []struct {
 		name      string
 		noDataDir bool
@@ -294,7 +321,7 @@ func TestRelayWaitsForComingOwner(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			socket := filepath.Join(dir, "s")
+			socket := testSocket(dir)
 			var failed, failedAtStart, starts atomic.Int32
 			var owner *fakeOwner
 			opts := Options{
