@@ -1,9 +1,9 @@
-//go:build !unix
+//go:build !unix && !windows
 
 package relay
 
 import "syscall"
 
-// detachedAttr leaves the process in the console's group where setsid does
-// not exist.
+// detachedAttr leaves the process in its parent's group where neither setsid
+// nor Windows' detached processes exist.
 func detachedAttr() *syscall.SysProcAttr { return nil }
