@@ -48,10 +48,7 @@ func TestAnswersCountsRequestsUntilAnswered(t *testing.T) {
 // socket. The client here reads nothing at first, so the large answer
 // cannot be written; Drain must wait for it.
 func TestDrainWaitsForAnswersToBeWritten(t *testing.T) {
-	fb := newFakeBackend()
-	fb.addComponent(echoComponent("echo"))
-	srv := newServer(t, fb, Options{})
-	path := serveSocket(t, srv)
+	fb, srv, path := serveEcho(t)
 	conn, err := localsock.Dial(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)

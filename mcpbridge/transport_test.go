@@ -169,6 +169,16 @@ func serveSocket(t testing.TB, srv *Server) string {
 	return path
 }
 
+// serveEcho serves a fake backend offering the echo component on a socket,
+// and returns the backend, the server and the socket's path.
+func serveEcho(t testing.TB) (*fakeBackend, *Server, string) {
+	t.Helper()
+	fb := newFakeBackend()
+	fb.addComponent(echoComponent("echo"))
+	srv := newServer(t, fb, Options{})
+	return fb, srv, serveSocket(t, srv)
+}
+
 // shortTempDir is a temporary folder with a path short enough for a unix
 // socket address (t.TempDir's can exceed 104 bytes with long test names).
 func shortTempDir(t testing.TB) string {
@@ -210,10 +220,7 @@ func TestStdioSubprocess(t *testing.T) {
 }
 
 func TestSocket(t *testing.T) {
-	fb := newFakeBackend()
-	fb.addComponent(echoComponent("echo"))
-	srv := newServer(t, fb, Options{})
-	path := serveSocket(t, srv)
+	fb, _, path := serveEcho(t)
 
 	// A unix socket is 0600; a Windows pipe has a DACL instead, which
 	// winpipe's tests read back.
@@ -333,10 +340,7 @@ func copyFile(t testing.TB, from, to string, perm fs.FileMode) {
 }
 
 func TestCrashedClientMidCall(t *testing.T) {
-	fb := newFakeBackend()
-	fb.addComponent(echoComponent("echo"))
-	srv := newServer(t, fb, Options{})
-	path := serveSocket(t, srv)
+	fb, _, path := serveEcho(t)
 
 	conn, err := localsock.Dial(context.Background(), path)
 	if err != nil {
@@ -365,10 +369,7 @@ func TestCrashedClientMidCall(t *testing.T) {
 }
 
 func TestConcurrentClients(t *testing.T) {
-	fb := newFakeBackend()
-	fb.addComponent(echoComponent("echo"))
-	srv := newServer(t, fb, Options{})
-	path := serveSocket(t, srv)
+	_, _, path := serveEcho(t)
 	const clients, calls = 4, 250
 	var wg sync.WaitGroup
 	errs := make(chan error, clients*calls)
