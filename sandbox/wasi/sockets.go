@@ -257,30 +257,10 @@ func (h *Host) socketsFuncs() map[string]map[string]hostFn {
 	}
 
 	out[sockTCPNew] = map[string]hostFn{
-		"create-tcp-socket": func(ctx context.Context, args []any) ([]any, error) {
-			fam, err := variantArg(args[0], "create-tcp-socket")
-			if err != nil {
-				return nil, err
-			}
-			st, err := h.state(ctx)
-			if err != nil {
-				return nil, err
-			}
-			ns, err := h.netState(ctx)
-			if err != nil {
-				return nil, err
-			}
-			release, ok := ns.acquire()
-			if !ok {
-				return fail("new-socket-limit")
-			}
-			s := &tcpSocket{family: fam.Case, release: release}
-			if err := st.track(&s.tracked, "tcp-socket", false); err != nil {
-				release()
-				return nil, err
-			}
-			return one(okValue(handleValue(tcpRes, s)))
-		},
+		"create-tcp-socket": h.socketCreator("create-tcp-socket", tcpRes, fail, func(family uint32, release func()) (any, *tracked) {
+			s := &tcpSocket{family: family, release: release}
+			return s, &s.tracked
+		}),
 	}
 
 	withSocket := onHandle[*tcpSocket]("tcp-socket")
@@ -585,5 +565,36 @@ func (h *Host) unreachableMethods(impl map[string]hostFn, iface string, resource
 				impl[name] = unreachable(iface, name, "Tapedeck never creates a "+r)
 			}
 		}
+	}
+}
+
+// socketCreator returns create-tcp-socket or create-udp-socket (name): it
+// reads the address family, takes one of the instance's socket slots
+// (new-socket-limit when none is left), and tracks the socket newSocket
+// makes as a res handle, giving the slot back if that fails.
+func (h *Host) socketCreator(name string, res *types.Resource, fail func(string) ([]any, error), newSocket func(family uint32, release func()) (any, *tracked)) hostFn {
+	return func(ctx context.Context, args []any) ([]any, error) {
+		fam, err := variantArg(args[0], name)
+		if err != nil {
+			return nil, err
+		}
+		st, err := h.state(ctx)
+		if err != nil {
+			return nil, err
+		}
+		ns, err := h.netState(ctx)
+		if err != nil {
+			return nil, err
+		}
+		release, ok := ns.acquire()
+		if !ok {
+			return fail("new-socket-limit")
+		}
+		s, t := newSocket(fam.Case, release)
+		if err := st.track(t, res.Name, false); err != nil {
+			release()
+			return nil, err
+		}
+		return one(okValue(handleValue(res, s)))
 	}
 }

@@ -154,30 +154,10 @@ func (h *Host) udpFuncs(out map[string]map[string]hostFn, fail func(string) ([]a
 	}
 
 	out[sockUDPNew] = map[string]hostFn{
-		"create-udp-socket": func(ctx context.Context, args []any) ([]any, error) {
-			fam, err := variantArg(args[0], "create-udp-socket")
-			if err != nil {
-				return nil, err
-			}
-			st, err := h.state(ctx)
-			if err != nil {
-				return nil, err
-			}
-			ns, err := h.netState(ctx)
-			if err != nil {
-				return nil, err
-			}
-			release, ok := ns.acquire()
-			if !ok {
-				return fail("new-socket-limit")
-			}
-			s := &udpSocket{family: fam.Case, release: release, peers: map[netip.AddrPort]bool{}, ready: make(chan struct{})}
-			if err := st.track(&s.tracked, "udp-socket", false); err != nil {
-				release()
-				return nil, err
-			}
-			return one(okValue(handleValue(udpRes, s)))
-		},
+		"create-udp-socket": h.socketCreator("create-udp-socket", udpRes, fail, func(family uint32, release func()) (any, *tracked) {
+			s := &udpSocket{family: family, release: release, peers: map[netip.AddrPort]bool{}, ready: make(chan struct{})}
+			return s, &s.tracked
+		}),
 	}
 
 	withSocket := onHandle[*udpSocket]("udp-socket")
