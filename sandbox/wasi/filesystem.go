@@ -815,17 +815,24 @@ func (s *entryStream) next() (any, error) {
 	return someValue([]any{types.VariantValue{Case: kindOfDirEntry(e.Type())}, e.Name()}), nil
 }
 
+// pathPairArgs reads the old path, the new descriptor and the new path that
+// link-at and rename-at (name) take.
+func pathPairArgs(args []any, name string) (oldPath string, nd *descriptor, newPath string, err error) {
+	if oldPath, err = stringArg(args[0], name); err != nil {
+		return "", nil, "", err
+	}
+	if nd, err = hostObject[*descriptor](args[1], name); err != nil {
+		return "", nil, "", err
+	}
+	if newPath, err = stringArg(args[2], name); err != nil {
+		return "", nil, "", err
+	}
+	return oldPath, nd, newPath, nil
+}
+
 func (fs *fsHost) linkAt(ctx context.Context, d *descriptor, args []any) (any, error) {
 	follow := followArg(args[0])
-	oldPath, err := stringArg(args[1], "link-at")
-	if err != nil {
-		return nil, err
-	}
-	nd, err := hostObject[*descriptor](args[2], "link-at")
-	if err != nil {
-		return nil, err
-	}
-	newPath, err := stringArg(args[3], "link-at")
+	oldPath, nd, newPath, err := pathPairArgs(args[1:], "link-at")
 	if err != nil {
 		return nil, err
 	}
@@ -855,15 +862,7 @@ func (fs *fsHost) linkAt(ctx context.Context, d *descriptor, args []any) (any, e
 }
 
 func (fs *fsHost) renameAt(ctx context.Context, d *descriptor, args []any) (any, error) {
-	oldPath, err := stringArg(args[0], "rename-at")
-	if err != nil {
-		return nil, err
-	}
-	nd, err := hostObject[*descriptor](args[1], "rename-at")
-	if err != nil {
-		return nil, err
-	}
-	newPath, err := stringArg(args[2], "rename-at")
+	oldPath, nd, newPath, err := pathPairArgs(args, "rename-at")
 	if err != nil {
 		return nil, err
 	}
