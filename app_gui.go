@@ -73,7 +73,7 @@ func startApp(ctx context.Context) error {
 		Version:        cli.Version,
 		Logger:         logger,
 		// The question window denies when the Host would: config's prompt-timeout.
-		QuestionTimeout: a.Settings.PromptTimeout,
+		QuestionTimeout: a.Owner.Settings.PromptTimeout,
 	}
 	// The Connect editors window lists the editors either way; from a binary
 	// in a temporary folder (as under `go run`) it cannot connect them, and

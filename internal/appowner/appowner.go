@@ -27,7 +27,6 @@ import (
 	"sync"
 	"time"
 
-	"tapedeck.dev/tapedeck/internal/config"
 	"tapedeck.dev/tapedeck/internal/control"
 	"tapedeck.dev/tapedeck/internal/owner"
 	"tapedeck.dev/tapedeck/internal/ownerlock"
@@ -67,9 +66,6 @@ type App struct {
 	// Host is Owner.Host as the windows take it: setting the question
 	// window as its Prompter starts serving the MCP socket.
 	Host Host
-	// Settings are the person's settings (config.toml) the owner was
-	// started with; the question window takes its timeout from them.
-	Settings config.Settings
 
 	lock   *ownerlock.Lock
 	srv    *mcpbridge.Server
@@ -143,13 +139,7 @@ func Start(ctx context.Context, opts Options) (_ *App, err error) {
 			a.Close()
 		}
 	}()
-	a.Settings = config.Defaults()
-	if opts.Dirs.Config != "" {
-		if a.Settings, err = config.Load(opts.Dirs.Config); err != nil {
-			return nil, err
-		}
-	}
-	if a.Owner, err = owner.Open(ctx, owner.Options{Dirs: opts.Dirs, SecretsFileOnly: opts.SecretsFileOnly, PromptTimeout: a.Settings.PromptTimeout}); err != nil {
+	if a.Owner, err = owner.Open(ctx, owner.Options{Dirs: opts.Dirs, SecretsFileOnly: opts.SecretsFileOnly}); err != nil {
 		return nil, fmt.Errorf("starting the sandbox: %w", err)
 	}
 	catalog, err := owner.MCPCatalog()

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 
-	"tapedeck.dev/tapedeck/internal/config"
 	"tapedeck.dev/tapedeck/internal/owner"
 	"tapedeck.dev/tapedeck/mcpbridge"
 )
@@ -12,20 +11,12 @@ import (
 // the MCP client where it can show questions (elicitation: allow once only);
 // elsewhere the server is headless.
 func openOwner(ctx context.Context, env *Env, opts serveOptions) (*backendSetup, error) {
-	settings := config.Defaults()
-	if opts.Dirs.Config != "" {
-		var err error
-		if settings, err = config.Load(opts.Dirs.Config); err != nil {
-			return nil, err
-		}
-	}
 	o, err := owner.Open(ctx, owner.Options{
 		Dirs:               opts.Dirs,
 		Env:                opts.Env,
 		AllowAgentGrants:   opts.AllowAgentGrants,
 		TrustBundledPolicy: opts.TrustBundledPolicy,
 		Prompter:           mcpbridge.ElicitationPrompter{},
-		PromptTimeout:      settings.PromptTimeout,
 	})
 	if err != nil {
 		return nil, err

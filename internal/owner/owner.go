@@ -13,9 +13,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"tapedeck.dev/tapedeck/assets"
+	"tapedeck.dev/tapedeck/internal/config"
 	"tapedeck.dev/tapedeck/internal/paths"
 	"tapedeck.dev/tapedeck/mcpbridge"
 	"tapedeck.dev/tapedeck/sandbox"
@@ -36,9 +36,6 @@ type Options struct {
 	TrustBundledPolicy bool
 	// Prompter asks the person; nil for headless.
 	Prompter sandbox.Prompter
-	// PromptTimeout bounds each question (config's prompt-timeout); 0
-	// means sandbox.DefaultPromptTimeout.
-	PromptTimeout time.Duration
 	// SecretsFileOnly keeps secrets in the 0600 file instead of the keychain.
 	SecretsFileOnly bool
 }
@@ -49,6 +46,10 @@ type Owner struct {
 	Secrets  *secrets.Secrets
 	Activity *activity.Log
 	Dirs     paths.Dirs
+	// Settings are the person's settings (config.toml in Dirs.Config, the
+	// defaults without one) the owner was opened with: its questions wait
+	// Settings.PromptTimeout.
+	Settings config.Settings
 }
 
 // ComponentsDir is where a data dir keeps its components.
@@ -63,6 +64,13 @@ func CacheDir(d paths.Dirs) string { return filepath.Join(d.Cache, "wazero") }
 func Open(ctx context.Context, opts Options) (*Owner, error) {
 	if err := paths.Ensure(opts.Dirs); err != nil {
 		return nil, err
+	}
+	settings := config.Defaults()
+	if opts.Dirs.Config != "" {
+		var err error
+		if settings, err = config.Load(opts.Dirs.Config); err != nil {
+			return nil, err
+		}
 	}
 	for _, d := range []string{ComponentsDir(opts.Dirs), CacheDir(opts.Dirs)} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
@@ -84,7 +92,7 @@ func Open(ctx context.Context, opts Options) (*Owner, error) {
 		Secrets:            sec,
 		Activity:           act,
 		Prompter:           opts.Prompter,
-		PromptTimeout:      opts.PromptTimeout,
+		PromptTimeout:      settings.PromptTimeout,
 		AllowAgentGrants:   opts.AllowAgentGrants,
 		TrustBundledPolicy: opts.TrustBundledPolicy,
 		Env:                ownEnvironment(opts.Env),
@@ -93,7 +101,7 @@ func Open(ctx context.Context, opts Options) (*Owner, error) {
 		act.Close()
 		return nil, err
 	}
-	return &Owner{Host: host, Secrets: sec, Activity: act, Dirs: opts.Dirs}, nil
+	return &Owner{Host: host, Secrets: sec, Activity: act, Dirs: opts.Dirs, Settings: settings}, nil
 }
 
 // ownEnvironment is Tapedeck's own environment with the command line's
