@@ -86,8 +86,43 @@ func (o *fakeOwner) stop() {
 
 // editor is the relay's other side.
 type editor struct {
-	in  *io.PipeWriter
-	out *bufio.Scanner
+	in   *io.PipeWriter
+	out  *bufio.Scanner
+	done <-chan error // Run's result, when the relay was started for it
+}
+
+// relayWithEditor runs a relay to a fake owner named "first" on a socket of
+// its own, with an editor on its stdio that has done the initialize
+// handshake.
+func relayWithEditor(t *testing.T) (socket string, first *fakeOwner, ed *editor) {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "relay")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	socket = testSocket(dir)
+	first = startFakeOwner(t, socket, "first")
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(context.Background(), inR, outW, Options{Socket: socket})
+		outW.Close()
+	}()
+	ed = &editor{in: inW, out: bufio.NewScanner(outR), done: done}
+	ed.send(t, `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}`)
+	if id, owner := ed.answer(t); id != "1" || owner != "first" {
+		t.Fatalf("initialize answered by %s with id %s", owner, id)
+	}
+	ed.send(t, `{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+	return socket, first, ed
+}
+
+// close ends the editor's side of the session and returns what Run did.
+func (e *editor) close() error {
+	e.in.Close()
+	return <-e.done
 }
 
 func (e *editor) send(t *testing.T, line string) {
@@ -128,28 +163,7 @@ func next(t *testing.T, ch <-chan string) string {
 }
 
 func TestRelayReplaysHandshake(t *testing.T) {
-	dir, err := os.MkdirTemp("", "relay")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	socket := testSocket(dir)
-	first := startFakeOwner(t, socket, "first")
-
-	inR, inW := io.Pipe()
-	outR, outW := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		done <- Run(context.Background(), inR, outW, Options{Socket: socket})
-		outW.Close()
-	}()
-	ed := &editor{in: inW, out: bufio.NewScanner(outR)}
-
-	ed.send(t, `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}`)
-	if id, owner := ed.answer(t); id != "1" || owner != "first" {
-		t.Fatalf("initialize answered by %s with id %s", owner, id)
-	}
-	ed.send(t, `{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+	socket, first, ed := relayWithEditor(t)
 	ed.send(t, `{"jsonrpc":"2.0","id":2,"method":"ping"}`)
 	if id, owner := ed.answer(t); id != "2" || owner != "first" {
 		t.Fatalf("ping answered by %s with id %s", owner, id)
@@ -175,35 +189,13 @@ func TestRelayReplaysHandshake(t *testing.T) {
 		t.Errorf("after the hand-over the editor got id %s from %s, want id 3 from second", id, owner)
 	}
 
-	inW.Close()
-	if err := <-done; err != nil {
+	if err := ed.close(); err != nil {
 		t.Errorf("Run: %v", err)
 	}
 }
 
 func TestRelayAnswersRequestsLostWithOwner(t *testing.T) {
-	dir, err := os.MkdirTemp("", "relay")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	socket := testSocket(dir)
-	first := startFakeOwner(t, socket, "first")
-
-	inR, inW := io.Pipe()
-	outR, outW := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		done <- Run(context.Background(), inR, outW, Options{Socket: socket})
-		outW.Close()
-	}()
-	ed := &editor{in: inW, out: bufio.NewScanner(outR)}
-
-	ed.send(t, `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}`)
-	if id, owner := ed.answer(t); id != "1" || owner != "first" {
-		t.Fatalf("initialize answered by %s with id %s", owner, id)
-	}
-	ed.send(t, `{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+	socket, first, ed := relayWithEditor(t)
 	ed.send(t, `{"jsonrpc":"2.0","id":"call-7","method":"`+hangMethod+`","params":{}}`)
 	ed.send(t, `{"jsonrpc":"2.0","id":8,"method":"`+hangMethod+`","params":{}}`)
 	for _, want := range []string{"initialize", "notifications/initialized", hangMethod, hangMethod} {
@@ -251,8 +243,7 @@ func TestRelayAnswersRequestsLostWithOwner(t *testing.T) {
 		t.Errorf("after the crash the editor got id %s from %s, want id 9 from second", id, owner)
 	}
 
-	inW.Close()
-	if err := <-done; err != nil {
+	if err := ed.close(); err != nil {
 		t.Errorf("Run: %v", err)
 	}
 	if ed.out.Scan() {
